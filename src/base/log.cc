@@ -1,7 +1,8 @@
 #include "base/log.h"
 
+#include "base/clock.h"
+
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -21,18 +22,6 @@ const char* LevelName(LogLevel level) {
     case LogLevel::kError: return "error";
   }
   return "error";
-}
-
-std::string NowRfc3339() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[96];
-  snprintf(out, sizeof out, "%s.%09ldZ", buf, ts.tv_nsec);
-  return out;
 }
 
 }  // namespace

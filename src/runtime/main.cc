@@ -1,1 +1,137 @@
-int main() { return 0; }
+// The bulkhead command line: runc's verbs and flags, so containerd's runc shim, CRI-O
+// and podman can call it as they call runc. Each verb is a thin call into the library.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "base/log.h"
+#include "runtime/verbs.h"
+
+namespace bulkhead::runtime {
+namespace {
+
+constexpr const char* kVersion = "bulkhead version 0.1.0\nspec: 1.0.2\n";
+
+void AddCreateFlags(CLI::App* cmd, CreateOptions* o) {
+  cmd->add_option("id", o->id, "container id")->required();
+  cmd->add_option("-b,--bundle", o->bundle, "path to the bundle (default: current directory)");
+  cmd->add_option("--pid-file", o->pid_file, "file to write the init's pid to");
+  cmd->add_option("--console-socket", o->console_socket,
+                  "Unix socket that receives the pty master when process.terminal is set");
+  cmd->add_flag("--no-pivot", o->no_pivot, "use MS_MOVE and chroot instead of pivot_root");
+  cmd->add_flag("--no-new-keyring", o->no_new_keyring, "keep the caller's session keyring");
+  cmd->add_option("--preserve-fds", o->preserve_fds, "pass this many fds after stdio to the workload")
+      ->check(CLI::Range(0, 1 << 20));
+}
+
+int Report(const Status& st) {
+  if (st.ok()) return 0;
+  LogError(st.error().message());
+  return 1;
+}
+
+template <class T>
+int ReportPrint(const Result<T>& r) {
+  if (!r.ok()) return Report(r.error());
+  std::fwrite(r->data(), 1, r->size(), stdout);
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"bulkhead: an OCI runtime that gives each workload a boundary of its own"};
+  app.require_subcommand(0, 1);
+  GlobalOptions g;
+  LogConfig log;
+  std::string log_format = "text";
+  bool debug = false, version = false, systemd_cgroup = false;
+  std::string cgroup_manager = "cgroupfs", rootless, criu;
+  app.add_option("--root", g.root, "directory for container state");
+  app.add_option("--log", log.path, "log file (default: stderr)");
+  app.add_option("--log-format", log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_flag("--debug", debug, "log debug messages");
+  app.add_flag("--systemd-cgroup", systemd_cgroup, "use the systemd cgroup driver (unsupported)");
+  app.add_option("--cgroup-manager", cgroup_manager, "cgroupfs or disabled")
+      ->check(CLI::IsMember({"cgroupfs", "disabled"}));
+  app.add_option("--rootless", rootless, "accepted for runc compatibility; ignored");
+  app.add_option("--criu", criu, "accepted for runc compatibility; ignored");
+  app.add_flag("-v,--version", version, "print the version");
+
+  CreateOptions co;
+  CLI::App* create = app.add_subcommand("create", "create a container");
+  AddCreateFlags(create, &co);
+  bool detach = false;
+  CLI::App* run = app.add_subcommand("run", "create and start a container");
+  AddCreateFlags(run, &co);
+  run->add_flag("-d,--detach", detach, "do not wait for the container");
+  std::string id, signal, format = "table", bundle;
+  bool all = false, force = false, quiet = false;
+  CLI::App* start = app.add_subcommand("start", "start a created container");
+  start->add_option("id", id)->required();
+  CLI::App* state = app.add_subcommand("state", "print a container's state as JSON");
+  state->add_option("id", id)->required();
+  CLI::App* kill = app.add_subcommand("kill", "signal a container (default SIGTERM)");
+  kill->add_option("id", id)->required();
+  kill->add_option("signal", signal);
+  kill->add_flag("-a,--all", all, "signal every process in the container");
+  CLI::App* del = app.add_subcommand("delete", "delete a container");
+  del->add_option("id", id)->required();
+  del->add_flag("-f,--force", force, "kill the container first if it is running");
+  CLI::App* list = app.add_subcommand("list", "list containers");
+  list->add_option("-f,--format", format, "table or json");
+  list->add_flag("-q,--quiet", quiet, "print only ids");
+  CLI::App* spec = app.add_subcommand("spec", "write a hardened default config.json");
+  spec->add_option("-b,--bundle", bundle, "directory to write config.json into");
+  CLI::App* features = app.add_subcommand("features", "print the runtime features as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    InitLogging(log);
+    LogError(e.what());
+    return 1;
+  }
+  log.format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
+  log.min_level = debug ? LogLevel::kDebug : LogLevel::kWarning;
+  InitLogging(log);
+  g.cgroups = cgroup_manager != "disabled";
+
+  if (version) {
+    std::fputs(kVersion, stdout);
+    return 0;
+  }
+  if (app.get_subcommands().empty()) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
+  if (*features) {
+    std::string f = Features();
+    std::fwrite(f.data(), 1, f.size(), stdout);
+    return 0;
+  }
+  if (*spec) return Report(Spec(bundle));
+  if (systemd_cgroup) {
+    return Report(Error("--systemd-cgroup: the systemd cgroup driver is not supported; "
+                        "use the cgroupfs driver"));
+  }
+  if (*create) {
+    Result<CreatedContainer> r = Create(g, co);
+    return r.ok() ? 0 : Report(r.error());
+  }
+  if (*run) {
+    Result<int> r = Run(g, co, detach);
+    return r.ok() ? *r : Report(r.error());
+  }
+  if (*start) return Report(Start(g, id));
+  if (*state) return ReportPrint(StateOf(g, id));
+  if (*kill) return Report(Kill(g, id, signal, all));
+  if (*del) return Report(Delete(g, id, force));
+  if (*list) return ReportPrint(List(g, format, quiet));
+  return 1;
+}
+
+}  // namespace
+}  // namespace bulkhead::runtime
+
+int main(int argc, char** argv) { return bulkhead::runtime::Main(argc, argv); }

@@ -1,0 +1,162 @@
+// `create`: prepare everything and leave the container's init waiting for `start`.
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "base/clock.h"
+#include "base/defer.h"
+#include "base/fs.h"
+#include "base/scm.h"
+#include "jail/cgroup.h"
+#include "jail/launch.h"
+#include "oci/parse.h"
+#include "oci/state.h"
+#include "oci/validate.h"
+#include "runtime/verbs.h"
+#include "seccomp/compile.h"
+
+namespace bulkhead::runtime {
+
+namespace {
+
+Result<std::string> AbsoluteDir(const std::string& path, const std::string& what) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf) == nullptr) {
+    if (errno == ENOENT) return Error(what + " " + path + " does not exist", ENOENT);
+    return Error::FromErrno(what + " " + path);
+  }
+  struct stat st;
+  if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Error(what + " " + path + " is not a directory", ENOTDIR);
+  }
+  return std::string(buf);
+}
+
+Result<std::string> ResolveRootfs(const std::string& bundle, const oci::Config& config) {
+  std::string path = config.root.path;
+  if (path.empty() || path[0] != '/') path = JoinPath(bundle, path);
+  return AbsoluteDir(path, "root.path:");
+}
+
+// Hands the seccomp notify listener to the agent at linux.seccomp.listenerPath with the
+// container process state, as the runtime-spec describes.
+Status SendSeccompListener(const oci::Config& config, const std::string& id,
+                           const std::string& bundle, pid_t pid, UniqueFd fd) {
+  const oci::Seccomp& s = *config.linux.seccomp;
+  if (s.listener_path.empty()) {
+    return Error("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+  }
+  BH_ASSIGN(UniqueFd sock, ConnectUnix(s.listener_path).Context("linux.seccomp.listenerPath"));
+  oci::State st;
+  st.id = id;
+  st.status = "creating";
+  st.pid = pid;
+  st.bundle = bundle;
+  st.annotations = config.annotations;
+  nlohmann::json msg = {{"ociVersion", "1.0.2"},
+                        {"fds", {"seccompFd"}},
+                        {"pid", pid},
+                        {"metadata", s.listener_metadata},
+                        {"state", nlohmann::json::parse(oci::StateJson(st))}};
+  return SendWithFd(sock.get(), msg.dump(), fd.get()).Context("linux.seccomp.listenerPath");
+}
+
+Status WritePidFile(const std::string& path, pid_t pid) {
+  if (path.empty()) return Ok();
+  std::string abs = path;
+  if (abs[0] != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd) == nullptr) return Error::FromErrno("getcwd");
+    abs = JoinPath(cwd, path);
+  }
+  return WriteFileAtomic(abs, std::to_string(pid), 0644).Context("--pid-file");
+}
+
+}  // namespace
+
+Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) {
+  StateStore store(g.root);
+  BH_TRY(ValidateId(o.id));
+  BH_ASSIGN(std::string bundle, AbsoluteDir(o.bundle.empty() ? "." : o.bundle, "bundle"));
+  BH_ASSIGN(oci::Config config, oci::LoadConfig(bundle));
+  BH_TRY(oci::Validate(config));
+  if (!config.has_process || config.process.args.empty()) {
+    return Error("process.args: the container needs a process to run", EINVAL);
+  }
+  BH_ASSIGN(std::string rootfs, ResolveRootfs(bundle, config));
+  BH_ASSIGN(jail::InitSpec spec, jail::PrepareInitSpec(config, o.id, rootfs));
+  if (config.linux.seccomp) {
+    BH_ASSIGN(spec.seccomp, seccomp::Compile(*config.linux.seccomp));
+  }
+  if (config.process.terminal) {
+    if (o.console_socket.empty()) {
+      return Error("process.terminal is true but no --console-socket was given", EINVAL);
+    }
+    BH_ASSIGN(spec.console_socket, ConnectUnix(o.console_socket).Context("--console-socket"));
+  }
+  spec.no_pivot = o.no_pivot;
+  spec.no_new_keyring = o.no_new_keyring;
+  spec.preserve_fds = o.preserve_fds;
+  if (o.preserve_fds > 0) {
+    spec.env.push_back("LISTEN_FDS=" + std::to_string(o.preserve_fds));
+    spec.env.push_back("LISTEN_PID=1");
+  }
+
+  // From here on everything made is undone if a later step fails.
+  BH_ASSIGN(UniqueFd lock, store.CreateDir(o.id));
+  Defer remove_dir([&] { (void)store.Remove(o.id); });
+  std::string fifo = store.FifoPath(o.id);
+  if (mkfifo(fifo.c_str(), 0600) != 0) return Error::FromErrno("creating " + fifo);
+  BH_ASSIGN(spec.exec_fifo, OpenFile(fifo, O_RDWR));
+
+  std::optional<jail::Cgroup> cgroup;
+  std::optional<Defer<std::function<void()>>> destroy_cgroup;
+  if (g.cgroups) {
+    BH_ASSIGN(jail::CgroupMounts mounts, jail::DetectCgroups());
+    BH_ASSIGN(jail::Cgroup cg, jail::Cgroup::Create(mounts, config.linux.cgroups_path, o.id));
+    cgroup.emplace(std::move(cg));
+    destroy_cgroup.emplace([&] { (void)cgroup->Destroy(); });
+    if (config.linux.resources) BH_TRY(cgroup->Apply(*config.linux.resources));
+  }
+
+  jail::LaunchHooks hooks;
+  pid_t child_pid = 0;
+  hooks.on_child = [&](pid_t pid) -> bulkhead::Status {
+    child_pid = pid;
+    if (cgroup) return cgroup->AddProcess(pid);
+    return Ok();
+  };
+  hooks.on_seccomp_fd = [&](UniqueFd fd) {
+    return SendSeccompListener(config, o.id, bundle, child_pid, std::move(fd));
+  };
+  BH_ASSIGN(jail::Launched launched, jail::LaunchInit(spec, hooks));
+  Defer kill_child([&] {
+    kill(launched.pid, SIGKILL);
+    waitpid(launched.pid, nullptr, 0);
+  });
+
+  ContainerState state;
+  state.id = o.id;
+  state.bundle = bundle;
+  state.rootfs = rootfs;
+  state.pid = launched.pid;
+  state.pid_start_time = ProcessStartTime(launched.pid);
+  state.created = NowRfc3339();
+  state.cgroups_enabled = g.cgroups;
+  state.cgroups_path = config.linux.cgroups_path;
+  state.annotations = config.annotations;
+  BH_TRY(store.Save(state));
+  BH_TRY(WritePidFile(o.pid_file, launched.pid));
+
+  kill_child.Cancel();
+  if (destroy_cgroup) destroy_cgroup->Cancel();
+  remove_dir.Cancel();
+  return CreatedContainer{launched.pid};
+}
+
+}  // namespace bulkhead::runtime

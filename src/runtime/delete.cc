@@ -1,0 +1,54 @@
+// `delete`: remove everything create made; running containers need --force.
+#include <signal.h>
+
+#include "jail/cgroup.h"
+#include "runtime/process.h"
+#include "runtime/verbs.h"
+
+namespace bulkhead::runtime {
+
+namespace {
+
+constexpr int kExitWaitMs = 10000;
+
+Status DestroyCgroup(const ContainerState& state) {
+  if (!state.cgroups_enabled) return Ok();
+  BH_ASSIGN(jail::CgroupMounts mounts, jail::DetectCgroups());
+  BH_ASSIGN(jail::Cgroup cg, jail::Cgroup::Open(mounts, state.cgroups_path, state.id));
+  return cg.Destroy();
+}
+
+}  // namespace
+
+Status Delete(const GlobalOptions& g, const std::string& id, bool force) {
+  StateStore store(g.root);
+  BH_ASSIGN(UniqueFd lock, store.Lock(id));
+  Result<ContainerState> loaded = store.Load(id);
+  if (!loaded.ok()) {
+    // A directory without state is what an interrupted create leaves: clear it.
+    (void)store.Remove(id);
+    if (force) return Ok();
+    return std::move(loaded).error();
+  }
+  const ContainerState& state = *loaded;
+  runtime::Status status = store.StatusOf(state);
+  if ((status == runtime::Status::kRunning || status == runtime::Status::kPaused) && !force) {
+    return Error("cannot delete container \"" + id + "\" that is not stopped: " +
+                     StatusName(status) + " (use --force)",
+                 EBUSY);
+  }
+  if (status != runtime::Status::kStopped) {
+    if (state.cgroups_enabled) {
+      BH_ASSIGN(jail::CgroupMounts mounts, jail::DetectCgroups());
+      Result<jail::Cgroup> cg = jail::Cgroup::Open(mounts, state.cgroups_path, id);
+      if (cg.ok()) (void)cg->KillAll(SIGKILL);
+    }
+    Status s = SignalInit(state, SIGKILL);
+    if (!s.ok() && s.error().errno_value() != ESRCH) return s;
+    BH_TRY(WaitInitGone(state, kExitWaitMs));
+  }
+  BH_TRY(DestroyCgroup(state).Context("deleting \"" + id + "\""));
+  return store.Remove(id);
+}
+
+}  // namespace bulkhead::runtime

@@ -1,0 +1,62 @@
+// Per-container runtime state under --root: <root>/<id>/state.json, written atomically,
+// with an flock on the directory so concurrent verbs on one id are serialised.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace bulkhead::runtime {
+
+struct ContainerState {
+  std::string id;
+  std::string bundle;
+  std::string rootfs;
+  pid_t pid = 0;
+  uint64_t pid_start_time = 0;  // /proc/<pid>/stat starttime, to detect pid reuse
+  std::string created;          // RFC 3339
+  std::string cgroups_path;     // as resolved at create ("" when cgroups are disabled)
+  bool cgroups_enabled = true;
+  std::map<std::string, std::string> annotations;
+};
+
+enum class Status { kCreating, kCreated, kRunning, kPaused, kStopped };
+const char* StatusName(Status s);
+
+// Container ids: letters, digits and _ + - . ; not "." or "..", at most 1024 bytes.
+bulkhead::Status ValidateId(const std::string& id);
+
+class StateStore {
+ public:
+  explicit StateStore(std::string root) : root_(std::move(root)) {}
+
+  const std::string& root() const { return root_; }
+  std::string Dir(const std::string& id) const { return root_ + "/" + id; }
+  std::string FifoPath(const std::string& id) const { return Dir(id) + "/exec.fifo"; }
+
+  // Makes the container's directory, failing with "already exists" if it is there,
+  // and returns the lock held on it.
+  Result<UniqueFd> CreateDir(const std::string& id) const;
+  // Locks an existing container's directory ("does not exist" otherwise).
+  Result<UniqueFd> Lock(const std::string& id) const;
+  bulkhead::Status Save(const ContainerState& state) const;
+  Result<ContainerState> Load(const std::string& id) const;
+  bulkhead::Status Remove(const std::string& id) const;
+  Result<std::vector<std::string>> List() const;
+
+  // Derives the status from the process and the exec fifo.
+  Status StatusOf(const ContainerState& state) const;
+
+ private:
+  std::string root_;
+};
+
+// Field 22 of /proc/<pid>/stat; 0 if the process is gone. *zombie is set when it is one.
+uint64_t ProcessStartTime(pid_t pid, bool* zombie = nullptr);
+
+}  // namespace bulkhead::runtime
