@@ -91,14 +91,15 @@ inline Status Ok() { return {}; }
 #define BH_CONCAT(a, b) BH_CONCAT_INNER(a, b)
 
 // Returns the error of a Result<void>/Result<T> expression from the enclosing function.
-#define BH_TRY(expr)                                         \
-  do {                                                       \
-    auto bh_try_result_ = (expr);                            \
-    if (!bh_try_result_.ok()) return std::move(bh_try_result_).error(); \
+#define BH_TRY(expr) BH_TRY_IMPL(BH_CONCAT(bh_try_, __COUNTER__), expr)
+#define BH_TRY_IMPL(tmp, expr)                          \
+  do {                                                  \
+    auto tmp = (expr);                                  \
+    if (!tmp.ok()) return std::move(tmp).error();       \
   } while (0)
 
 // `BH_ASSIGN(auto x, Foo())` declares x from a Result<T> or returns its error.
-#define BH_ASSIGN(lhs, expr) BH_ASSIGN_IMPL(BH_CONCAT(bh_assign_, __LINE__), lhs, expr)
+#define BH_ASSIGN(lhs, expr) BH_ASSIGN_IMPL(BH_CONCAT(bh_assign_, __COUNTER__), lhs, expr)
 #define BH_ASSIGN_IMPL(tmp, lhs, expr)                 \
   auto tmp = (expr);                                   \
   if (!tmp.ok()) return std::move(tmp).error();        \
