@@ -78,7 +78,8 @@ Status SetupTerminal(const InitSpec& spec) {
     ws.ws_col = static_cast<unsigned short>(p.console_size->width);
     if (ioctl(slave, TIOCSWINSZ, &ws) != 0) return Fail("setting the console size");
   }
-  (void)fchown(slave, p.user.uid, static_cast<gid_t>(-1));
+  // Best effort: the workload may run as another user than the pty owner.
+  (void)!fchown(slave, p.user.uid, static_cast<gid_t>(-1));
   std::string name = "/dev/pts/" + std::to_string(ptn);
   BH_TRY(SendWithFd(spec.console_socket.get(), name, master).Context("sending the pty master to the console socket"));
   m.reset();

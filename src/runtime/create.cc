@@ -126,7 +126,7 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
 
   jail::LaunchHooks hooks;
   pid_t child_pid = 0;
-  hooks.on_child = [&](pid_t pid) -> bulkhead::Status {
+  hooks.on_child = [&](pid_t pid) -> Status {
     child_pid = pid;
     if (cgroup) return cgroup->AddProcess(pid);
     return Ok();

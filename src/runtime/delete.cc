@@ -31,13 +31,13 @@ Status Delete(const GlobalOptions& g, const std::string& id, bool force) {
     return std::move(loaded).error();
   }
   const ContainerState& state = *loaded;
-  runtime::Status status = store.StatusOf(state);
-  if ((status == runtime::Status::kRunning || status == runtime::Status::kPaused) && !force) {
+  ContainerStatus status = store.StatusOf(state);
+  if ((status == ContainerStatus::kRunning || status == ContainerStatus::kPaused) && !force) {
     return Error("cannot delete container \"" + id + "\" that is not stopped: " +
                      StatusName(status) + " (use --force)",
                  EBUSY);
   }
-  if (status != runtime::Status::kStopped) {
+  if (status != ContainerStatus::kStopped) {
     if (state.cgroups_enabled) {
       BH_ASSIGN(jail::CgroupMounts mounts, jail::DetectCgroups());
       Result<jail::Cgroup> cg = jail::Cgroup::Open(mounts, state.cgroups_path, id);

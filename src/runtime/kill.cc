@@ -14,7 +14,7 @@ Status Kill(const GlobalOptions& g, const std::string& id, const std::string& si
   StateStore store(g.root);
   BH_ASSIGN(int sig, ParseSignal(signal));
   BH_ASSIGN(ContainerState state, store.Load(id));
-  if (store.StatusOf(state) == runtime::Status::kStopped) {
+  if (store.StatusOf(state) == ContainerStatus::kStopped) {
     return Error("container \"" + id + "\" is not running", ESRCH);
   }
   if (all && state.cgroups_enabled) {

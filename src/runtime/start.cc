@@ -11,8 +11,8 @@ Status Start(const GlobalOptions& g, const std::string& id) {
   StateStore store(g.root);
   BH_ASSIGN(UniqueFd lock, store.Lock(id));
   BH_ASSIGN(ContainerState state, store.Load(id));
-  runtime::Status status = store.StatusOf(state);
-  if (status != runtime::Status::kCreated) {
+  ContainerStatus status = store.StatusOf(state);
+  if (status != ContainerStatus::kCreated) {
     return Error("cannot start container \"" + id + "\": it is " + StatusName(status) +
                      ", not created",
                  EINVAL);

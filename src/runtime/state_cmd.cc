@@ -7,10 +7,10 @@
 namespace bulkhead::runtime {
 
 nlohmann::json StateJsonOf(const StateStore& store, const ContainerState& s) {
-  runtime::Status status = store.StatusOf(s);
+  ContainerStatus status = store.StatusOf(s);
   nlohmann::json j = {{"ociVersion", "1.0.2"},
                       {"id", s.id},
-                      {"pid", status == runtime::Status::kStopped ? 0 : s.pid},
+                      {"pid", status == ContainerStatus::kStopped ? 0 : s.pid},
                       {"status", StatusName(status)},
                       {"bundle", s.bundle},
                       {"rootfs", s.rootfs},

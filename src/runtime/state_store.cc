@@ -15,18 +15,18 @@ namespace bulkhead::runtime {
 
 using nlohmann::json;
 
-const char* StatusName(Status s) {
+const char* StatusName(ContainerStatus s) {
   switch (s) {
-    case Status::kCreating: return "creating";
-    case Status::kCreated: return "created";
-    case Status::kRunning: return "running";
-    case Status::kPaused: return "paused";
-    case Status::kStopped: return "stopped";
+    case ContainerStatus::kCreating: return "creating";
+    case ContainerStatus::kCreated: return "created";
+    case ContainerStatus::kRunning: return "running";
+    case ContainerStatus::kPaused: return "paused";
+    case ContainerStatus::kStopped: return "stopped";
   }
   return "unknown";
 }
 
-bulkhead::Status ValidateId(const std::string& id) {
+Status ValidateId(const std::string& id) {
   if (id.empty()) return Error("container id must not be empty", EINVAL);
   if (id.size() > 1024) return Error("container id is longer than 1024 bytes", EINVAL);
   if (id == "." || id == "..") return Error("invalid container id \"" + id + "\"", EINVAL);
@@ -76,7 +76,7 @@ Result<UniqueFd> StateStore::Lock(const std::string& id) const {
   return r;
 }
 
-bulkhead::Status StateStore::Save(const ContainerState& s) const {
+Status StateStore::Save(const ContainerState& s) const {
   json j = {{"id", s.id},
             {"bundle", s.bundle},
             {"rootfs", s.rootfs},
@@ -124,7 +124,7 @@ Result<ContainerState> StateStore::Load(const std::string& id) const {
   return s;
 }
 
-bulkhead::Status StateStore::Remove(const std::string& id) const {
+Status StateStore::Remove(const std::string& id) const {
   BH_TRY(ValidateId(id));
   return RemoveAll(Dir(id));
 }
@@ -164,12 +164,12 @@ uint64_t ProcessStartTime(pid_t pid, bool* zombie) {
   return strtoull(p, nullptr, 10);
 }
 
-Status StateStore::StatusOf(const ContainerState& state) const {
+ContainerStatus StateStore::StatusOf(const ContainerState& state) const {
   bool zombie = false;
   uint64_t start = ProcessStartTime(state.pid, &zombie);
-  if (start == 0 || start != state.pid_start_time || zombie) return Status::kStopped;
-  if (PathExists(FifoPath(state.id))) return Status::kCreated;
-  return Status::kRunning;
+  if (start == 0 || start != state.pid_start_time || zombie) return ContainerStatus::kStopped;
+  if (PathExists(FifoPath(state.id))) return ContainerStatus::kCreated;
+  return ContainerStatus::kRunning;
 }
 
 }  // namespace bulkhead::runtime

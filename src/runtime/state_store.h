@@ -25,11 +25,11 @@ struct ContainerState {
   std::map<std::string, std::string> annotations;
 };
 
-enum class Status { kCreating, kCreated, kRunning, kPaused, kStopped };
-const char* StatusName(Status s);
+enum class ContainerStatus { kCreating, kCreated, kRunning, kPaused, kStopped };
+const char* StatusName(ContainerStatus s);
 
 // Container ids: letters, digits and _ + - . ; not "." or "..", at most 1024 bytes.
-bulkhead::Status ValidateId(const std::string& id);
+Status ValidateId(const std::string& id);
 
 class StateStore {
  public:
@@ -44,13 +44,13 @@ class StateStore {
   Result<UniqueFd> CreateDir(const std::string& id) const;
   // Locks an existing container's directory ("does not exist" otherwise).
   Result<UniqueFd> Lock(const std::string& id) const;
-  bulkhead::Status Save(const ContainerState& state) const;
+  Status Save(const ContainerState& state) const;
   Result<ContainerState> Load(const std::string& id) const;
-  bulkhead::Status Remove(const std::string& id) const;
+  Status Remove(const std::string& id) const;
   Result<std::vector<std::string>> List() const;
 
   // Derives the status from the process and the exec fifo.
-  Status StatusOf(const ContainerState& state) const;
+  ContainerStatus StatusOf(const ContainerState& state) const;
 
  private:
   std::string root_;
