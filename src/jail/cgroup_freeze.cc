@@ -1,0 +1,92 @@
+// Freezing, thawing and signalling every process of a cgroup.
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "jail/cgroup.h"
+#include "jail/cgroup_knobs.h"
+
+namespace bulkhead::jail {
+
+namespace {
+
+// Freezing can take a while when a task sits in an uninterruptible sleep.
+constexpr auto kFreezeTimeout = std::chrono::seconds(2);
+
+Result<bool> ReadFrozen(const Cgroup::Dir& d) {
+  if (d.hierarchy.v2) {
+    BH_ASSIGN(std::string events, ReadKnob(d.path, "cgroup.events"));
+    return KeyedValue(events, "frozen") == 1;
+  }
+  BH_ASSIGN(std::string state, ReadKnob(d.path, "freezer.state"));
+  return state == "FROZEN";
+}
+
+Status SetFrozen(const Cgroup::Dir& d, bool frozen) {
+  if (d.hierarchy.v2) return WriteKnob(d.path, "cgroup.freeze", frozen ? "1" : "0", "freezer");
+  return WriteKnob(d.path, "freezer.state", frozen ? "FROZEN" : "THAWED", "freezer");
+}
+
+}  // namespace
+
+Status Cgroup::Freeze() {
+  const Dir* d = DirFor("freezer");
+  if (d == nullptr) return Error("freezing " + Describe() + ": no freezer on this host", ENOTSUP);
+  BH_TRY(SetFrozen(*d, true));
+  auto deadline = std::chrono::steady_clock::now() + kFreezeTimeout;
+  auto delay = std::chrono::microseconds(100);
+  for (;;) {
+    BH_ASSIGN(bool frozen, ReadFrozen(*d));
+    if (frozen) return Ok();
+    if (std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::microseconds(20000));
+    // v1 can stall in FREEZING when a task was forking; asking again moves it on.
+    if (!d->hierarchy.v2) BH_TRY(SetFrozen(*d, true));
+  }
+  (void)SetFrozen(*d, false);  // leave it running rather than half frozen
+  return Error("freezing " + Describe() + ": still not frozen after 2s", ETIMEDOUT);
+}
+
+Status Cgroup::Thaw() {
+  const Dir* d = DirFor("freezer");
+  if (d == nullptr) return Error("thawing " + Describe() + ": no freezer on this host", ENOTSUP);
+  return SetFrozen(*d, false).Context("thawing " + Describe());
+}
+
+Result<bool> Cgroup::IsFrozen() const {
+  const Dir* d = DirFor("freezer");
+  if (d == nullptr) return false;
+  return ReadFrozen(*d).Context("reading the freezer state of " + Describe());
+}
+
+Status Cgroup::KillAll(int sig) {
+  // v2 can kill a whole subtree atomically (cgroup.kill, Linux 5.14+).
+  for (const Dir& d : dirs_) {
+    if (sig == SIGKILL && d.hierarchy.v2 && KnobExists(d.path, "cgroup.kill")) {
+      return WriteKnob(d.path, "cgroup.kill", "1", "killing " + Describe());
+    }
+  }
+  // Frozen tasks cannot fork, so the pid list stays complete while we signal it. Without a
+  // freezer (or if freezing fails) signal anyway: a late fork is less harm than no kill.
+  bool frozen = Freeze().ok();
+  Status result;
+  auto pids = Pids();
+  if (!pids.ok()) {
+    result = std::move(pids).error();
+  } else {
+    for (pid_t pid : *pids) {
+      if (::kill(pid, sig) != 0 && errno != ESRCH && result.ok()) {
+        result = Error::FromErrno("signalling pid " + std::to_string(pid) + " of " + Describe());
+      }
+    }
+  }
+  if (frozen) {
+    Status st = Thaw();
+    if (!st.ok() && result.ok()) result = std::move(st);
+  }
+  return result;
+}
+
+}  // namespace bulkhead::jail
