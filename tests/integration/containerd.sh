@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# containerd drives the runtime through its runc shim (io.containerd.runc.v2 with
+# --runc-binary), exactly as it drives runc. Every case runs against the runtime
+# under test and against Debian's runc, and the results must match.
+source "$(dirname "$0")/lib/harness.sh"
+
+REF=${REFERENCE_RUNTIME:-/usr/bin/runc}
+command -v containerd >/dev/null || h_skip "containerd missing"
+command -v ctr >/dev/null || h_skip "ctr missing"
+command -v containerd-shim-runc-v2 >/dev/null || h_skip "containerd-shim-runc-v2 missing"
+[ -x "$REF" ] || h_skip "reference runtime $REF missing"
+
+# A private containerd: its own root, state and sockets; plugins that need
+# things this host lacks are off. --rootfs keeps snapshotters out of the way.
+CTD=$H_TMP/containerd
+SOCK=$CTD/c.sock
+NS=bh-it-containerd-$$   # the shim keeps runc state in /run/containerd/runc/$NS
+mkdir -p "$CTD"
+cat >"$CTD/config.toml" <<EOF
+version = 2
+root = "$CTD/root"
+state = "$CTD/state"
+disabled_plugins = [
+  "io.containerd.grpc.v1.cri",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.internal.v1.opt",
+  "io.containerd.tracing.processor.v1.otlp",
+]
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = "$SOCK.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+EOF
+
+containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 &
+CTD_PID=$!
+stop_containerd() {
+  local id
+  # Containers first (their shims outlive containerd), then the daemon itself.
+  for id in $(timeout 10 ctr --address "$SOCK" -n "$NS" containers ls -q 2>/dev/null); do
+    timeout 10 ctr --address "$SOCK" -n "$NS" task kill -s KILL "$id"
+    timeout 10 ctr --address "$SOCK" -n "$NS" task delete -f "$id"
+    timeout 10 ctr --address "$SOCK" -n "$NS" containers delete "$id"
+  done
+  kill "$CTD_PID"
+  for _ in $(seq 50); do kill -0 "$CTD_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$CTD_PID"
+  rmdir /run/containerd/runc/"$NS" /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/"$NS"
+}
+H_CLEANUPS+=(stop_containerd)
+
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+if [ ! -S "$SOCK" ]; then
+  not_ok "containerd starts" "$(tail -20 "$CTD/containerd.log")"
+  summary; exit
+fi
+ok "containerd starts"
+
+ctr_() { timeout -k 5 "$H_TIMEOUT" ctr --address "$SOCK" -n "$NS" "$@"; }
+
+# task_status ID: RUNNING / STOPPED / ... from `ctr task ls`.
+task_status() { ctr_ task ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}'; }
+wait_task() {
+  local i
+  for i in $(seq 50); do [ "$(task_status "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+
+# cases RUNTIME TAG: runs every case with RUNTIME, checks each on its own, and
+# writes "case=result" lines to $H_TMP/results.TAG for the comparison below.
+cases() {
+  local r=$1 tag=$2 res=$H_TMP/results.$2 rootfs id pid
+  : >"$res"
+  rootfs=$H_TMP/rootfs.$tag
+  cp -a "$(h_rootfs)" "$rootfs"
+  echo "# --- $tag: $r"
+
+  id=echo-$tag-$$
+  cap ctr_ run --rm --runc-binary "$r" --rootfs "$rootfs" "$id" /bin/echo hello
+  check_eq "[$tag] ctr run echo hello exits 0" 0 "$RC"
+  check_eq "[$tag] ctr run captures stdout" hello "$OUT"
+  [ "$RC" -eq 0 ] || echo "$ERR" | tail -5 | sed 's/^/#   /'
+  echo "echo=$RC:$OUT" >>"$res"
+
+  id=exit-$tag-$$
+  cap ctr_ run --rm --runc-binary "$r" --rootfs "$rootfs" "$id" /bin/sh -c 'echo to-stderr >&2; exit 7'
+  check_eq "[$tag] ctr run sh -c 'exit 7' returns 7" 7 "$RC"
+  check_match "[$tag] ctr run captures stderr" 'to-stderr' "$ERR"
+  echo "exit=$RC" >>"$res"
+
+  id=env-$tag-$$
+  cap ctr_ run --rm --runc-binary "$r" --env BH_X=42 --cwd /tmp --rootfs "$rootfs" "$id" \
+    /bin/sh -c 'echo "$BH_X $(pwd) $$ $(id -u)"'
+  check_eq "[$tag] env, cwd, pid 1 and uid seen by the workload" "42 /tmp 1 0" "$OUT"
+  [ "$OUT" = "42 /tmp 1 0" ] || echo "$ERR" | tail -3 | sed "s/^/#   /"
+  echo "env=$RC:$OUT" >>"$res"
+
+  # Detached: the workload traps TERM because pid 1 gets no default actions.
+  id=detached-$tag-$$
+  cap ctr_ run -d --runc-binary "$r" --rootfs "$rootfs" "$id" \
+    /bin/sh -c 'trap "exit 143" TERM; sleep 100 & wait $!'
+  check_eq "[$tag] ctr run -d exits 0" 0 "$RC"
+  check "[$tag] detached task is RUNNING" wait_task "$id" RUNNING
+  pid=$(ctr_ task ls 2>/dev/null | awk -v id="$id" '$1 == id {print $2}')
+  check "[$tag] detached task's pid is live" test -d "/proc/${pid:-0}"
+  check "[$tag] task sits in the cgroup containerd asked for" \
+    grep -qs "/$NS/$id\$" "/proc/${pid:-0}/cgroup"
+  echo "detached=$RC:$(task_status "$id")" >>"$res"
+  cap ctr_ task kill "$id"
+  check_eq "[$tag] ctr task kill (SIGTERM) exits 0" 0 "$RC"
+  check "[$tag] task ls shows STOPPED after kill" wait_task "$id" STOPPED
+  echo "killed=$RC:$(task_status "$id")" >>"$res"
+  cap ctr_ task delete "$id"
+  check_eq "[$tag] ctr task delete exits 0" 0 "$RC"
+  check_match "[$tag] task delete reports the exit status 143" '143' "$OUT$ERR"
+  echo "taskdelete=$RC" >>"$res"
+  cap ctr_ container delete "$id"
+  check_eq "[$tag] ctr container delete exits 0" 0 "$RC"
+  echo "containerdelete=$RC" >>"$res"
+  check_nomatch "[$tag] container ls no longer lists it" "^$id\$" "$(ctr_ containers ls -q 2>/dev/null)"
+  check_gone "[$tag] no runtime state, cgroup or process left" "$id" "/$NS/$id" "$pid" \
+    "/run/containerd/runc/$NS"
+
+  # A runtime failure must reach the caller as an error, not a hang or success.
+  id=badcmd-$tag-$$
+  cap ctr_ run --rm --runc-binary "$r" --rootfs "$rootfs" "$id" /no/such/binary
+  check_ne "[$tag] ctr run of a missing binary fails" 0 "$RC"
+  echo "badcmd=$([ "$RC" -ne 0 ] && echo failed || echo succeeded)" >>"$res"
+  ctr_ container delete "$id" >/dev/null 2>&1
+  check_nomatch "[$tag] failed container is not left behind" "^$id\$" "$(ctr_ containers ls -q 2>/dev/null)"
+}
+
+cases "$RUNTIME" test
+if [ "$(readlink -f "$RUNTIME")" != "$(readlink -f "$REF")" ]; then
+  cases "$REF" ref
+  # The compare section: the runtime under test behaves as runc does.
+  while IFS= read -r line; do
+    key=${line%%=*}
+    check_eq "same as $(basename "$REF"): $key" "$(grep "^$key=" "$H_TMP/results.ref")" "$line"
+  done <"$H_TMP/results.test"
+else
+  echo "# the runtime under test is the reference: compare section skipped"
+fi
+
+summary
