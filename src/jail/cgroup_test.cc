@@ -110,8 +110,17 @@ TEST_F(CgroupHost, FullLifecycle) {
   fuse.minor = 229;
   fuse.access = "rw";
   r.devices = {fuse};
+  // On hybrid hosts hugetlb lives in the cgroup2 tree while the rest is v1.
+  bool hugetlb = cg.DirFor("hugetlb") != nullptr &&
+                 PathExists("/sys/kernel/mm/hugepages/hugepages-2048kB");
+  if (hugetlb) r.hugepage_limits.push_back({"2MB", 8u << 20});
   Status st = cg.Apply(r);
   ASSERT_TRUE(st.ok()) << st.error().message();
+  if (hugetlb) {
+    EXPECT_EQ(Knob(cg, "hugetlb", cg.DirFor("hugetlb")->hierarchy.v2 ? "hugetlb.2MB.max"
+                                                                      : "hugetlb.2MB.limit_in_bytes"),
+              "8388608");
+  }
 
   const Cgroup::Dir* mem = cg.DirFor("memory");
   ASSERT_NE(mem, nullptr);
