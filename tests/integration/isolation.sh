@@ -46,14 +46,7 @@ lin['readonlyPaths'] = ['/proc/sys', '/proc/sysrq-trigger', '/proc/irq', '/proc/
 lin.pop('seccomp', None)
 seccomp = json.loads('''${SECCOMP:-null}''')
 if seccomp: lin['seccomp'] = seccomp
-c['mounts'] = [
-  {'destination': '/proc', 'type': 'proc', 'source': 'proc', 'options': ['nosuid', 'noexec', 'nodev']},
-  {'destination': '/dev', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['nosuid', 'strictatime', 'mode=755', 'size=65536k']},
-  {'destination': '/dev/pts', 'type': 'devpts', 'source': 'devpts', 'options': ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620']},
-  {'destination': '/dev/shm', 'type': 'tmpfs', 'source': 'shm', 'options': ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k']},
-  {'destination': '/sys', 'type': 'sysfs', 'source': 'sysfs', 'options': ['nosuid', 'noexec', 'nodev', 'ro']},
-  {'destination': '/tmp', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['nosuid', 'nodev', 'mode=1777', 'size=16m']},
-]
+c['mounts'] = std_mounts()
 "
 }
 

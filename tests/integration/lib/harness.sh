@@ -135,7 +135,17 @@ with open(path) as f:
 lin = c.setdefault("linux", {})
 def ns(*types):
     lin["namespaces"] = [{"type": t} for t in types]
-exec(code, {"c": c, "lin": lin, "ns": ns, "json": json})
+def std_mounts():
+    """The usual container mounts, so no test depends on a runtime's defaults."""
+    return [
+        {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+        {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777", "size=16m"]},
+    ]
+exec(code, {"c": c, "lin": lin, "ns": ns, "std_mounts": std_mounts, "json": json})
 with open(path, "w") as f:
     json.dump(c, f, indent=1)
 PY
@@ -143,7 +153,8 @@ PY
 
 # cfg_plain BUNDLE CGPATH ARGS...: sets every field the lifecycle cases rely on,
 # so the runtime's own defaults do not matter: no user namespace, root user,
-# read-only root with a tmpfs /tmp, no terminal, the given args and cgroup path.
+# read-only root, the usual mounts with a tmpfs /tmp, no terminal, the given
+# args and cgroup path.
 cfg_plain() {
   local b=$1 cg=$2; shift 2
   local args
@@ -159,9 +170,7 @@ c['root'] = {'path': 'rootfs', 'readonly': True}
 ns('pid', 'ipc', 'uts', 'mount', 'network')
 lin.pop('uidMappings', None); lin.pop('gidMappings', None)
 lin['cgroupsPath'] = '$cg'
-c['mounts'] = [m for m in c.get('mounts', []) if m.get('destination') != '/tmp']
-c['mounts'].append({'destination': '/tmp', 'type': 'tmpfs', 'source': 'tmpfs',
-                    'options': ['nosuid', 'nodev', 'mode=1777', 'size=16m']})
+c['mounts'] = std_mounts()
 "
 }
 
