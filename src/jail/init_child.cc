@@ -177,6 +177,12 @@ Status Setup(InitSpec& spec, int sync, std::string* exe) {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Fail("PR_SET_DUMPABLE");
   BH_TRY(WaitForGo(sync));
   BH_TRY(JoinNamespaces(spec.ns));
+  if (spec.ns.in_user) {
+    // Until now we are the host's root, unmapped (overflow id) in the new namespace; become
+    // its root so files we create belong to a mapped owner.
+    if (setresgid(0, 0, 0) != 0) return Fail("linux.gidMappings: becoming gid 0 in the user namespace (is 0 mapped?)");
+    if (setresuid(0, 0, 0) != 0) return Fail("linux.uidMappings: becoming uid 0 in the user namespace (is 0 mapped?)");
+  }
   uint64_t later = spec.ns.clone_flags & kUnshareLater;
   if (later != 0 && unshare(static_cast<int>(later)) != 0) {
     return Fail("creating namespaces");
