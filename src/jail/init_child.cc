@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/fs.h"
@@ -219,6 +220,27 @@ Status Setup(InitSpec& spec, int sync, std::string* exe) {
   return Ok();
 }
 
+// The runtime's own descriptors (its state-directory lock above all) must not live on in
+// an init that waits for `start`; keep only stdio, the preserved fds and what init uses.
+void CloseInheritedFds(const InitSpec& spec, int sync) {
+  std::vector<unsigned> keep = {static_cast<unsigned>(sync)};
+  if (spec.exec_fifo.valid()) keep.push_back(static_cast<unsigned>(spec.exec_fifo.get()));
+  if (spec.console_socket.valid()) {
+    keep.push_back(static_cast<unsigned>(spec.console_socket.get()));
+  }
+  for (const auto& j : spec.ns.joins) {
+    if (j.fd.valid()) keep.push_back(static_cast<unsigned>(j.fd.get()));
+  }
+  std::sort(keep.begin(), keep.end());
+  unsigned from = 3 + static_cast<unsigned>(spec.preserve_fds);
+  for (unsigned fd : keep) {
+    if (fd < from) continue;
+    if (fd > from) syscall(SYS_close_range, from, fd - 1, 0);
+    from = fd + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
+
 [[noreturn]] void Die(int sync, const Error& e) {
   (void)SendSync(sync, SyncKind::kError, e.message(), e.errno_value());
   _exit(1);
@@ -229,6 +251,7 @@ Status Setup(InitSpec& spec, int sync, std::string* exe) {
 void InitChildMain(InitSpec& spec, int sync) {
   // Die with the runtime while it still supervises setup.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  CloseInheritedFds(spec, sync);
   std::string exe;
   Status st = Setup(spec, sync, &exe);
   if (!st.ok()) Die(sync, st.error());
