@@ -76,17 +76,17 @@ if [ "$(cat /proc/kcore 2>/dev/null | head -c 16 | wc -c)" -eq 0 ]; then
 else bad "/proc/kcore is readable"; fi
 echo "$(ulimit -n)" | grep -q unlimited && bad "no open-files limit" || info "open-files limit: $(ulimit -n)"
 # Fork until refused, in a subshell so the refusal does not end this script.
-(i=0; while [ $i -lt 300 ]; do sleep 3 & i=$((i + 1)); done) 2>/dev/null
+(i=0; while [ $i -lt 1200 ]; do sleep 5 & i=$((i + 1)); done) 2>/dev/null
 set -- /proc/[0-9]*
-if [ $# -lt 300 ]; then good "the process count is capped: 300 forks tried, $# processes exist"
-else bad "300 forks all succeeded: no pids limit"; fi
+if [ $# -lt 1200 ]; then good "the process count is capped: 1200 forks tried, $# processes exist"
+else bad "1200 forks all succeeded: no pids limit"; fi
 PROBE
 
 echo "bulkhead demo: one container with the default configuration ($("$BULKHEAD" --version 2>/dev/null | head -1))"
 echo "The workload inside reports what it can and cannot do:"
 "$BULKHEAD" --root "$T/state" run --bundle "$B" "$ID" </dev/null 2>"$T/stderr" | tee "$T/out"
 rc=${PIPESTATUS[0]}
-if [ "$rc" -ne 0 ] || ! grep -q '300 forks' "$T/out"; then
+if [ "$rc" -ne 0 ] || ! grep -q '1200 forks' "$T/out"; then
   echo "demo: the runtime failed (exit status $rc):" >&2
   sed 's/^/  /' "$T/stderr" >&2
   exit 1
