@@ -116,6 +116,31 @@ std::string SelfPath(std::string_view self_cgroup, const CgroupHierarchy& h) {
   return "/";
 }
 
+bool IsAtOrUnder(std::string_view path, std::string_view top) {
+  if (top == "/") return true;
+  return path.substr(0, top.size()) == top && (path.size() == top.size() || path[top.size()] == '/');
+}
+
+// The mounts a path lookup can reach: a later mount on the same point or on a parent hides
+// the earlier ones (a private namespace that mounts cgroup2 over /sys/fs/cgroup still lists
+// the host's v1 mounts beneath it).
+std::vector<MountLine> VisibleMounts(std::string_view mountinfo) {
+  std::vector<MountLine> all;
+  for (std::string_view line : Split(mountinfo, '\n')) {
+    MountLine m;
+    if (ParseMountLine(line, &m)) all.push_back(std::move(m));
+  }
+  std::vector<MountLine> out;
+  for (size_t i = 0; i < all.size(); ++i) {
+    bool hidden = false;
+    for (size_t j = i + 1; j < all.size() && !hidden; ++j) {
+      hidden = IsAtOrUnder(all[i].mount_point, all[j].mount_point);
+    }
+    if (!hidden) out.push_back(std::move(all[i]));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool CgroupHierarchy::Has(std::string_view controller) const {
@@ -137,9 +162,8 @@ const CgroupHierarchy* CgroupMounts::Unified() const {
 }
 
 std::string FindCgroup2Mount(std::string_view mountinfo) {
-  for (std::string_view line : Split(mountinfo, '\n')) {
-    MountLine m;
-    if (ParseMountLine(line, &m) && m.fstype == "cgroup2") return m.mount_point;
+  for (const MountLine& m : VisibleMounts(mountinfo)) {
+    if (m.fstype == "cgroup2") return m.mount_point;
   }
   return "";
 }
@@ -149,9 +173,7 @@ Result<CgroupMounts> DetectCgroupsFrom(std::string_view mountinfo, std::string_v
   CgroupMounts out;
   std::vector<std::string> v1_taken;
   std::optional<CgroupHierarchy> v2;
-  for (std::string_view line : Split(mountinfo, '\n')) {
-    MountLine m;
-    if (!ParseMountLine(line, &m)) continue;
+  for (MountLine& m : VisibleMounts(mountinfo)) {
     if (m.fstype == "cgroup2") {
       if (!v2) {  // the first cgroup2 mount; later ones show the same hierarchy again
         v2.emplace();

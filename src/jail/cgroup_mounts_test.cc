@@ -121,6 +121,19 @@ TEST(CgroupMounts, HybridOfThisProject) {
   EXPECT_EQ(FindCgroup2Mount(kHybridMountinfo), "/sys/fs/cgroup/unified");
 }
 
+// A private mount namespace that mounted cgroup2 over the hybrid tree: the v1 mounts are
+// still listed but hidden, so the layout is pure v2 at /sys/fs/cgroup.
+TEST(CgroupMounts, LaterMountHidesTheOnesBeneath) {
+  std::string info(kHybridMountinfo);
+  info += "900 25 0:99 / /sys/fs/cgroup rw,relatime - cgroup2 none rw\n";
+  auto m = DetectCgroupsFrom(info, "0::/\n", "cpu memory pids\n");
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  EXPECT_EQ(m->layout, CgroupLayout::kV2);
+  ASSERT_EQ(m->hierarchies.size(), 1u);
+  EXPECT_EQ(m->Unified()->mount_point, "/sys/fs/cgroup");
+  EXPECT_EQ(FindCgroup2Mount(info), "/sys/fs/cgroup");
+}
+
 TEST(CgroupMounts, HybridPrefersV1WhenBothOffer) {
   auto m = DetectCgroupsFrom(kHybridMountinfo, kHybridSelf, "memory hugetlb rdma\n");
   ASSERT_TRUE(m.ok());

@@ -154,6 +154,13 @@ Result<std::string> FindExecutable(const InitSpec& spec) {
                ENOENT);
 }
 
+bool HasCgroupMount(const oci::Config& config) {
+  for (const auto& m : config.mounts) {
+    if (m.type == "cgroup" || m.type == "cgroup2") return true;
+  }
+  return false;
+}
+
 Status InstallSeccomp(const InitSpec& spec, int sync) {
   BH_ASSIGN(UniqueFd listener, seccomp::Install(*spec.seccomp).Context("installing seccomp"));
   if (listener.valid()) {
@@ -184,6 +191,10 @@ Status Setup(InitSpec& spec, int sync, std::string* exe) {
     if (setresgid(0, 0, 0) != 0) return Fail("linux.gidMappings: becoming gid 0 in the user namespace (is 0 mapped?)");
     if (setresuid(0, 0, 0) != 0) return Fail("linux.uidMappings: becoming uid 0 in the user namespace (is 0 mapped?)");
   }
+  RootfsSpec rootfs{&config, spec.rootfs, spec.ns.in_user, spec.no_pivot, std::nullopt};
+  if (HasCgroupMount(config)) {
+    BH_ASSIGN(rootfs.cgroups, DetectCgroups().Context("finding the container's cgroups"));
+  }
   uint64_t later = spec.ns.clone_flags & kUnshareLater;
   if (later != 0 && unshare(static_cast<int>(later)) != 0) {
     return Fail("creating namespaces");
@@ -193,7 +204,6 @@ Status Setup(InitSpec& spec, int sync, std::string* exe) {
     // A fresh session keyring keeps the host's keys out; absent keyctl is no reason to fail.
     (void)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, nullptr);
   }
-  RootfsSpec rootfs{&config, spec.rootfs, spec.ns.in_user, spec.no_pivot};
   BH_TRY(PrepareRootfs(rootfs));
   BH_TRY(WriteSysctls(config));
   BH_TRY(FinalizeRootfs(config));

@@ -135,7 +135,12 @@ Status BindMount(Ctx& c, const oci::Mount& m, const MountFlags& mf) {
 // shows only its subtree), else a bind of the container's own cgroup directory. v1 and
 // hybrid hosts: a tmpfs holding one read-only bind of the container's cgroup per hierarchy.
 Status CgroupMount(Ctx& c, const oci::Mount& m, const MountFlags& mf) {
-  BH_ASSIGN(CgroupMounts cg, DetectCgroups().Context("finding the host's cgroups"));
+  CgroupMounts cg;
+  if (c.spec.cgroups) {
+    cg = *c.spec.cgroups;
+  } else {
+    BH_ASSIGN(cg, DetectCgroups().Context("finding the host's cgroups"));
+  }
   BH_ASSIGN(UniqueFd dst, MkdirAllInRoot(c.root, m.destination, kDirMode));
   unsigned long flags = mf.flags & ~kHowFlags;
   if (cg.layout == CgroupLayout::kV2 && cg.Unified() != nullptr) {

@@ -4,9 +4,11 @@
 // symlink in the image cannot point a mount at the host.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/result.h"
+#include "jail/cgroup_mounts.h"
 #include "oci/config.h"
 
 namespace bulkhead::jail {
@@ -16,6 +18,10 @@ struct RootfsSpec {
   std::string rootfs;              // absolute host path of the bundle's rootfs
   bool in_user_namespace = false;  // mknod is impossible: bind device nodes from the host
   bool no_pivot = false;           // --no-pivot: MS_MOVE + chroot instead of pivot_root
+  // The container's cgroups as seen before it entered its own cgroup namespace (inside it
+  // every path reads "/", which would bind the host's whole hierarchy); detected at mount
+  // time when absent.
+  std::optional<CgroupMounts> cgroups;
 };
 
 // Runs in the new mount namespace, with the host's /proc still mounted at /proc:
