@@ -18,6 +18,7 @@
 #include "oci/state.h"
 #include "oci/validate.h"
 #include "runtime/verbs.h"
+#include "seccomp/cache.h"
 #include "seccomp/compile.h"
 
 namespace bulkhead::runtime {
@@ -91,7 +92,7 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
   BH_ASSIGN(std::string rootfs, ResolveRootfs(bundle, config));
   BH_ASSIGN(jail::InitSpec spec, jail::PrepareInitSpec(config, o.id, rootfs));
   if (config.linux.seccomp) {
-    BH_ASSIGN(spec.seccomp, seccomp::Compile(*config.linux.seccomp));
+    BH_ASSIGN(spec.seccomp, seccomp::CompileCached(*config.linux.seccomp, JoinPath(g.root, "@cache/seccomp")));
   }
   if (config.process.terminal) {
     if (o.console_socket.empty()) {
