@@ -179,18 +179,9 @@ Status WaitForStart(const InitSpec& spec) {
   return Ok();
 }
 
-// Everything up to the point where the init reports ready.
-Status Setup(InitSpec& spec, int sync, std::string* exe) {
+// Namespaces, names and the root file system of a new container.
+Status BuildContainer(InitSpec& spec) {
   const oci::Config& config = *spec.config;
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Fail("PR_SET_DUMPABLE");
-  BH_TRY(WaitForGo(sync));
-  BH_TRY(JoinNamespaces(spec.ns));
-  if (spec.ns.in_user) {
-    // Until now we are the host's root, unmapped (overflow id) in the new namespace; become
-    // its root so files we create belong to a mapped owner.
-    if (setresgid(0, 0, 0) != 0) return Fail("linux.gidMappings: becoming gid 0 in the user namespace (is 0 mapped?)");
-    if (setresuid(0, 0, 0) != 0) return Fail("linux.uidMappings: becoming uid 0 in the user namespace (is 0 mapped?)");
-  }
   RootfsSpec rootfs{&config, spec.rootfs, spec.ns.in_user, spec.no_pivot, std::nullopt};
   if (HasCgroupMount(config)) {
     BH_ASSIGN(rootfs.cgroups, DetectCgroups().Context("finding the container's cgroups"));
@@ -207,6 +198,22 @@ Status Setup(InitSpec& spec, int sync, std::string* exe) {
   BH_TRY(PrepareRootfs(rootfs));
   BH_TRY(WriteSysctls(config));
   BH_TRY(FinalizeRootfs(config));
+  return Ok();
+}
+
+// Everything up to the point where the init reports ready.
+Status Setup(InitSpec& spec, int sync, std::string* exe) {
+  const oci::Config& config = *spec.config;
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return Fail("PR_SET_DUMPABLE");
+  BH_TRY(WaitForGo(sync));
+  BH_TRY(JoinNamespaces(spec.ns));
+  if (spec.ns.in_user) {
+    // Until now we are the host's root, unmapped (overflow id) in the new namespace; become
+    // its root so files we create belong to a mapped owner.
+    if (setresgid(0, 0, 0) != 0) return Fail("linux.gidMappings: becoming gid 0 in the user namespace (is 0 mapped?)");
+    if (setresuid(0, 0, 0) != 0) return Fail("linux.uidMappings: becoming uid 0 in the user namespace (is 0 mapped?)");
+  }
+  if (!spec.join_existing) BH_TRY(BuildContainer(spec));
   if (config.process.terminal) {
     BH_TRY(SetupTerminal(spec));
   } else if (setsid() < 0) {

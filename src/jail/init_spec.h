@@ -38,6 +38,9 @@ struct InitSpec {
   bool no_pivot = false;
   bool no_new_keyring = false;
   bool wait_for_start = true;    // false: exec as soon as set up (used by `exec`-like paths)
+  // `exec`: join a running container (ns.joins) whose root and mounts already exist;
+  // only the process's own settings (terminal, cwd, rlimits, user, caps, seccomp) apply.
+  bool join_existing = false;
 };
 
 // Resolves capabilities, rlimits, env and namespaces for a config. Seccomp and the

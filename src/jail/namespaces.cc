@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 
 #include "base/fs.h"
 
@@ -45,6 +46,43 @@ Result<NamespacePlan> PlanNamespaces(const oci::Linux& linux) {
   plan.new_user = (plan.clone_flags & CLONE_NEWUSER) != 0;
   plan.new_mount = (plan.clone_flags & CLONE_NEWNS) != 0;
   plan.new_uts = (plan.clone_flags & CLONE_NEWUTS) != 0;
+  return plan;
+}
+
+Result<NamespacePlan> PlanJoinProcess(pid_t pid) {
+  struct Kind {
+    const char* type;  // runtime-spec name
+    const char* proc;  // name under /proc/<pid>/ns
+    uint64_t flag;
+  };
+  // The user namespace first: the others are entered with its privileges.
+  static constexpr Kind kKinds[] = {
+      {"user", "user", CLONE_NEWUSER},   {"mount", "mnt", CLONE_NEWNS},
+      {"network", "net", CLONE_NEWNET},  {"ipc", "ipc", CLONE_NEWIPC},
+      {"uts", "uts", CLONE_NEWUTS},      {"cgroup", "cgroup", CLONE_NEWCGROUP},
+      {"time", "time", CLONE_NEWTIME},   {"pid", "pid", CLONE_NEWPID},
+  };
+  NamespacePlan plan;
+  std::string dir = "/proc/" + std::to_string(pid) + "/ns/";
+  for (const Kind& k : kKinds) {
+    struct stat theirs {}, ours {};
+    std::string path = dir + k.proc;
+    if (stat(path.c_str(), &theirs) != 0) {
+      // A kernel without this namespace type: nothing to join.
+      if (errno == ENOENT) continue;
+      return Error::FromErrno("the container's " + std::string(k.type) + " namespace (" + path +
+                              ")");
+    }
+    std::string self = std::string("/proc/self/ns/") + k.proc;
+    if (stat(self.c_str(), &ours) == 0 && ours.st_ino == theirs.st_ino &&
+        ours.st_dev == theirs.st_dev) {
+      continue;  // shared with the host: already in it
+    }
+    BH_ASSIGN(UniqueFd fd, OpenFile(path, O_RDONLY).Context("the container's " +
+                                                           std::string(k.type) + " namespace"));
+    plan.joins.push_back({k.type, k.flag, std::move(fd)});
+    if (k.flag == CLONE_NEWUSER) plan.in_user = true;
+  }
   return plan;
 }
 

@@ -33,6 +33,11 @@ struct NamespacePlan {
 // Opens every namespace path now, so a bad path fails before anything is created.
 Result<NamespacePlan> PlanNamespaces(const oci::Linux& linux);
 
+// For `exec`: every namespace of a running container's init (`pid`) that differs from
+// ours, opened from /proc/<pid>/ns, user namespace first. The caller checks afterwards
+// that `pid` is still the container's init, so a recycled pid cannot slip in.
+Result<NamespacePlan> PlanJoinProcess(pid_t pid);
+
 // In the child: setns() into each joined namespace except pid (joined by the parent).
 Status JoinNamespaces(const NamespacePlan& plan);
 

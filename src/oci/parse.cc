@@ -145,7 +145,14 @@ Result<Config> ParseConfig(std::string_view json) {
   return config;
 }
 
-Result<Config> LoadConfig(const std::string& bundle_dir) {
+Result<Process> ParseProcessDocument(std::string_view json) {
+  BH_ASSIGN(nlohmann::json doc, internal::ParseDocument(json));
+  Process process;
+  BH_TRY(ParseProcess(Node(doc, "process"), &process));
+  return process;
+}
+
+Result<Config> LoadConfig(const std::string& bundle_dir, std::string* text_out) {
   const std::string where = "bundle " + bundle_dir;
   struct stat st {};
   if (::stat(bundle_dir.c_str(), &st) != 0) {
@@ -161,7 +168,9 @@ Result<Config> LoadConfig(const std::string& bundle_dir) {
     }
     return std::move(text).error().Context(where + ": config.json");
   }
-  return ParseConfig(*text).Context(where + ": config.json");
+  Result<Config> config = ParseConfig(*text).Context(where + ": config.json");
+  if (config.ok() && text_out != nullptr) *text_out = std::move(*text);
+  return config;
 }
 
 }  // namespace bulkhead::oci

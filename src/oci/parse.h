@@ -16,7 +16,10 @@ namespace bulkhead::oci {
 // 64 levels are refused.
 Result<Config> ParseConfig(std::string_view json);
 
-// Reads and parses <bundle_dir>/config.json.
-Result<Config> LoadConfig(const std::string& bundle_dir);
+// Reads and parses <bundle_dir>/config.json; *text, when given, receives the bytes parsed.
+Result<Config> LoadConfig(const std::string& bundle_dir, std::string* text = nullptr);
+
+// Parses a standalone runtime-spec process object (`exec --process process.json`).
+Result<Process> ParseProcessDocument(std::string_view json);
 
 }  // namespace bulkhead::oci

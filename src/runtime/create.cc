@@ -17,6 +17,8 @@
 #include "oci/parse.h"
 #include "oci/state.h"
 #include "oci/validate.h"
+#include "runtime/pid_file.h"
+#include "runtime/seccomp_listener.h"
 #include "runtime/verbs.h"
 #include "seccomp/cache.h"
 #include "seccomp/compile.h"
@@ -44,39 +46,6 @@ Result<std::string> ResolveRootfs(const std::string& bundle, const oci::Config& 
   return AbsoluteDir(path, "root.path:");
 }
 
-// Hands the seccomp notify listener to the agent at linux.seccomp.listenerPath with the
-// container process state, as the runtime-spec describes.
-Status SendSeccompListener(const oci::Config& config, const std::string& id,
-                           const std::string& bundle, pid_t pid, UniqueFd fd) {
-  const oci::Seccomp& s = *config.linux.seccomp;
-  if (s.listener_path.empty()) {
-    return Error("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
-  }
-  BH_ASSIGN(UniqueFd sock, ConnectUnix(s.listener_path).Context("linux.seccomp.listenerPath"));
-  oci::State st;
-  st.id = id;
-  st.status = "creating";
-  st.pid = pid;
-  st.bundle = bundle;
-  st.annotations = config.annotations;
-  nlohmann::json msg = {{"ociVersion", "1.0.2"},
-                        {"fds", {"seccompFd"}},
-                        {"pid", pid},
-                        {"metadata", s.listener_metadata},
-                        {"state", nlohmann::json::parse(oci::StateJson(st))}};
-  return SendWithFd(sock.get(), msg.dump(), fd.get()).Context("linux.seccomp.listenerPath");
-}
-
-Status WritePidFile(const std::string& path, pid_t pid) {
-  if (path.empty()) return Ok();
-  std::string abs = path;
-  if (abs[0] != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof cwd) == nullptr) return Error::FromErrno("getcwd");
-    abs = JoinPath(cwd, path);
-  }
-  return WriteFileAtomic(abs, std::to_string(pid), 0644).Context("--pid-file");
-}
 
 }  // namespace
 
@@ -84,7 +53,8 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
   StateStore store(g.root);
   BH_TRY(ValidateId(o.id));
   BH_ASSIGN(std::string bundle, AbsoluteDir(o.bundle.empty() ? "." : o.bundle, "bundle"));
-  BH_ASSIGN(oci::Config config, oci::LoadConfig(bundle));
+  std::string config_text;
+  BH_ASSIGN(oci::Config config, oci::LoadConfig(bundle, &config_text));
   BH_TRY(oci::Validate(config));
   if (!config.has_process || config.process.args.empty()) {
     return Error("process.args: the container needs a process to run", EINVAL);
@@ -111,6 +81,7 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
   // From here on everything made is undone if a later step fails.
   BH_ASSIGN(UniqueFd lock, store.CreateDir(o.id));
   Defer remove_dir([&] { (void)store.Remove(o.id); });
+  BH_TRY(WriteFileAtomic(store.ConfigPath(o.id), config_text, 0600));
   std::string fifo = store.FifoPath(o.id);
   if (mkfifo(fifo.c_str(), 0600) != 0) return Error::FromErrno("creating " + fifo);
   BH_ASSIGN(spec.exec_fifo, OpenFile(fifo, O_RDWR));
@@ -133,7 +104,7 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
     return Ok();
   };
   hooks.on_seccomp_fd = [&](UniqueFd fd) {
-    return SendSeccompListener(config, o.id, bundle, child_pid, std::move(fd));
+    return SendSeccompListener(config, o.id, bundle, "creating", child_pid, std::move(fd));
   };
   BH_ASSIGN(jail::Launched launched, jail::LaunchInit(spec, hooks));
   Defer kill_child([&] {

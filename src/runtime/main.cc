@@ -24,6 +24,33 @@ void AddCreateFlags(CLI::App* cmd, CreateOptions* o) {
       ->check(CLI::Range(0, 1 << 20));
 }
 
+void AddExecFlags(CLI::App* cmd, ExecOptions* o) {
+  cmd->add_option("id", o->id, "container id")->required();
+  cmd->add_option("command", o->args, "command and arguments (unless --process is given)");
+  cmd->add_option("-p,--process", o->process_file, "runtime-spec process JSON file (- for stdin)");
+  cmd->add_flag("-t,--tty", o->tty, "allocate a pseudo-terminal");
+  cmd->add_option("--console-socket", o->console_socket,
+                  "Unix socket that receives the pty master with --tty");
+  cmd->add_flag("-d,--detach", o->detach, "do not wait for the process");
+  cmd->add_option("--pid-file", o->pid_file, "file to write the process's pid to");
+  cmd->add_option("--cwd", o->cwd, "working directory inside the container");
+  cmd->add_option("-e,--env", o->env, "KEY=VALUE to add to the environment");
+  cmd->add_option("-u,--user", o->user, "UID[:GID] to run as");
+  cmd->add_option("-g,--additional-gids", o->additional_gids, "additional group ids");
+  cmd->add_option("-c,--cap", o->caps, "capability to add (CAP_X)");
+  cmd->add_flag("--no-new-privs", o->no_new_privs, "set no_new_privs for the process");
+  cmd->add_option("--preserve-fds", o->preserve_fds, "pass this many fds after stdio to the process")
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--apparmor", o->apparmor, "AppArmor profile (not enforced on this host)");
+  cmd->add_option("--process-label", o->process_label, "SELinux label (not enforced on this host)");
+  cmd->add_flag("--ignore-paused", o->ignore_paused, "exec even if the container is paused");
+  // runc's cgroup sub-path option: accepted, the process joins the container's cgroup.
+  cmd->add_option("--cgroup", o->cgroup, "accepted for runc compatibility");
+  // Everything after the id belongs to the command, options included.
+  cmd->positionals_at_end();
+  cmd->prefix_command();
+}
+
 int Report(const Status& st) {
   if (st.ok()) return 0;
   LogError(st.error().message());
@@ -82,6 +109,9 @@ int Main(int argc, char** argv) {
   CLI::App* spec = app.add_subcommand("spec", "write a hardened default config.json");
   spec->add_option("-b,--bundle", bundle, "directory to write config.json into");
   CLI::App* features = app.add_subcommand("features", "print the runtime features as JSON");
+  ExecOptions eo;
+  CLI::App* exec = app.add_subcommand("exec", "run a new process in a running container");
+  AddExecFlags(exec, &eo);
 
   try {
     app.parse(argc, argv);
@@ -121,6 +151,10 @@ int Main(int argc, char** argv) {
   }
   if (*run) {
     Result<int> r = Run(g, co, detach);
+    return r.ok() ? *r : Report(r.error());
+  }
+  if (*exec) {
+    Result<int> r = Exec(g, eo);
     return r.ok() ? *r : Report(r.error());
   }
   if (*start) return Report(Start(g, id));

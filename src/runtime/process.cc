@@ -3,9 +3,42 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace bulkhead::runtime {
+
+namespace {
+
+volatile sig_atomic_t g_forward_to = 0;
+
+void Forward(int sig) {
+  if (g_forward_to > 0) kill(g_forward_to, sig);
+}
+
+}  // namespace
+
+Result<int> WaitForwardingSignals(pid_t pid) {
+  g_forward_to = pid;
+  struct sigaction sa {};
+  sa.sa_handler = Forward;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT}) {
+    sigaction(sig, &sa, nullptr);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      g_forward_to = 0;
+      return Error::FromErrno("waiting for the container process");
+    }
+  }
+  g_forward_to = 0;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
 
 Result<UniqueFd> OpenInit(const ContainerState& state) {
   int fd = static_cast<int>(syscall(SYS_pidfd_open, state.pid, 0));

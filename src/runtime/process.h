@@ -14,4 +14,8 @@ Status SignalInit(const ContainerState& state, int sig);
 // Waits until the init has exited (zombie or reaped), at most timeout_ms.
 Status WaitInitGone(const ContainerState& state, int timeout_ms);
 
+// Waits for a child of ours, passing on the signals a terminal or supervisor sends us
+// (HUP INT QUIT TERM USR1 USR2 WINCH CONT). Returns its exit status, 128+signal if killed.
+Result<int> WaitForwardingSignals(pid_t pid);
+
 }  // namespace bulkhead::runtime

@@ -38,6 +38,9 @@ class StateStore {
   const std::string& root() const { return root_; }
   std::string Dir(const std::string& id) const { return root_ + "/" + id; }
   std::string FifoPath(const std::string& id) const { return Dir(id) + "/exec.fifo"; }
+  // The config.json the container was created from, as read then (`exec` needs it even
+  // when the bundle has changed or gone since).
+  std::string ConfigPath(const std::string& id) const { return Dir(id) + "/config.json"; }
 
   // Makes the container's directory, failing with "already exists" if it is there,
   // and returns the lock held on it.

@@ -17,6 +17,9 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o);
 Status Start(const GlobalOptions& g, const std::string& id);
 // Foreground run waits for the workload and returns its exit status (128+signal when killed).
 Result<int> Run(const GlobalOptions& g, const CreateOptions& o, bool detach);
+// Foreground exec waits and returns the process's exit status (128+signal when killed);
+// with detach it returns 0 once the process runs.
+Result<int> Exec(const GlobalOptions& g, const ExecOptions& o);
 Result<std::string> StateOf(const GlobalOptions& g, const std::string& id);
 Status Kill(const GlobalOptions& g, const std::string& id, const std::string& signal, bool all);
 Status Delete(const GlobalOptions& g, const std::string& id, bool force);
