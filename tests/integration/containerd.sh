@@ -113,6 +113,21 @@ cases() {
   check "[$tag] task sits in the cgroup containerd asked for" \
     grep -qs "/$NS/$id\$" "/proc/${pid:-0}/cgroup"
   echo "detached=$RC:$(task_status "$id")" >>"$res"
+
+  # exec, without and with a terminal (script(1) gives ctr the terminal it insists on).
+  cap ctr_ task exec --exec-id x1-$$ "$id" /bin/sh -c 'echo "exec $(cat /proc/1/cmdline | tr "\0" " ")"'
+  check_eq "[$tag] ctr task exec exits 0" 0 "$RC"
+  check_match "[$tag] exec sees the task's init as pid 1" '^exec /bin/sh -c' "$OUT"
+  echo "exec=$RC:${OUT%% -c*}" >>"$res"
+  cap ctr_ task exec --exec-id x2-$$ "$id" /bin/sh -c 'exit 5'
+  check_eq "[$tag] ctr task exec returns the exit status" 5 "$RC"
+  echo "execexit=$RC" >>"$res"
+  cap timeout 30 script -qec "ctr --address $SOCK -n $NS task exec -t --exec-id x3-$$ $id /bin/sh -c 'tty; [ -t 0 ] && echo in-tty'" /dev/null
+  OUT=$(printf '%s' "$OUT" | tr -d '\r')
+  check_eq "[$tag] ctr task exec -t exits 0" 0 "$RC"
+  check_match "[$tag] exec -t gets a pty" '/dev/pts/[0-9]+' "$OUT"
+  check_match "[$tag] exec -t: stdin is the terminal" 'in-tty' "$OUT"
+  echo "exectty=$RC:$(printf '%s' "$OUT" | grep -c in-tty)" >>"$res"
   cap ctr_ task kill "$id"
   check_eq "[$tag] ctr task kill (SIGTERM) exits 0" 0 "$RC"
   check "[$tag] task ls shows STOPPED after kill" wait_task "$id" STOPPED
@@ -127,6 +142,15 @@ cases() {
   check_nomatch "[$tag] container ls no longer lists it" "^$id\$" "$(ctr_ containers ls -q 2>/dev/null)"
   check_gone "[$tag] no runtime state, cgroup or process left" "$id" "/$NS/$id" "$pid" \
     "/run/containerd/runc/$NS"
+
+  # ctr run -t: the init itself on a terminal.
+  id=tty-$tag-$$
+  cap timeout 30 script -qec "ctr --address $SOCK -n $NS run --rm -t --runc-binary $r --rootfs $rootfs $id /bin/sh -c 'tty; [ -t 0 ] && echo in-tty; exit 3'" /dev/null
+  OUT=$(printf '%s' "$OUT" | tr -d '\r')
+  check_eq "[$tag] ctr run -t returns the exit status" 3 "$RC"
+  check_match "[$tag] ctr run -t gets a pty" '/dev/pts/[0-9]+' "$OUT"
+  check_match "[$tag] ctr run -t: stdin is the terminal" 'in-tty' "$OUT"
+  echo "runtty=$RC:$(printf '%s' "$OUT" | grep -c in-tty)" >>"$res"
 
   # A runtime failure must reach the caller as an error, not a hang or success.
   id=badcmd-$tag-$$
