@@ -11,7 +11,7 @@ packages=(
   # the default rootfs and test workloads
   busybox-static
   # reference runtimes and clients for integration tests and benchmarks
-  containerd runc crun bubblewrap hyperfine time
+  containerd runc crun bubblewrap hyperfine time podman
   # test helpers
   iproute2 util-linux procps python3
 )
