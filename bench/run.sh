@@ -136,6 +136,59 @@ if command -v bwrap >/dev/null; then
   measure bubblewrap host "${BWRAP[*]} /bin/true"
 fi
 
+# exec_bench LABEL SETUP NAME MODE RUNTIME [GLOBAL FLAGS...]: a long-running
+# container of bundle NAME, then `exec` of /bin/true into it.
+RUN_RESULTS=$RESULTS
+EXEC_RESULTS=$W/exec-results.tsv
+: >"$EXEC_RESULTS"
+exec_bench() {
+  local label=$1 setup=$2 name=$3 mode=$4 rt=$5; shift 5
+  local wrap=() root=$W/root-exec-$name id=bench-exec-$name
+  [ "$setup" = private ] && wrap=(in_private)
+  bench_bundle "$W/exec-$name" "$ROOTFS" "$mode" "$SECCOMP" || return
+  python3 - "$W/exec-$name/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/bin/sleep", "3600"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+  RESULTS=$EXEC_RESULTS
+  if ! "${wrap[@]}" timeout 30 "$rt" "$@" --root "$root" run -d --bundle "$W/exec-$name" "$id" \
+      </dev/null >"$W/exec-$name.log" 2>&1; then
+    printf '%s\t%s\tfailed\t%s\n' "$label" "$setup" \
+      "$(grep -v '^$' "$W/exec-$name.log" | tail -1 | cut -c1-160)" >>"$RESULTS"
+  else
+    PROBE=("$rt" "$@" --root "$root" exec "$id" /bin/sh -c 'exit 42')
+    measure "$label" "$setup" "$rt $* --root $root exec $id /bin/true"
+  fi
+  timeout 10 "$rt" "$@" --root "$root" delete --force "$id" >/dev/null 2>&1
+  RESULTS=$RUN_RESULTS
+}
+exec_bench bulkhead host host-bulkhead host "$BULKHEAD"
+exec_bench runc host host-runc host "$RUNC"
+exec_bench bulkhead private private-bulkhead nocgroup "$BULKHEAD"
+exec_bench crun private private-crun nocgroup "$CRUN" --cgroup-manager=disabled
+exec_bench runc private private-runc nocgroup "$RUNC"
+
+# table FILE: the markdown rows of a results file, then its failures.
+table() {
+  echo "| runtime | setup | median ms | p95 ms | mean ms | min ms | runs | peak RSS KiB |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  while IFS=$'\t' read -r label setup status a b c d n rss; do
+    if [ "$status" = ok ]; then
+      echo "| $label | $setup | $a | $b | $c | $d | $n | ${rss:--} |"
+    else
+      echo "| $label | $setup | failed | | | | | |"
+    fi
+  done <"$1"
+  if grep -q $'\tfailed\t' "$1"; then
+    echo
+    echo "Failures (the last line the runtime printed):"
+    echo
+    awk -F'\t' '$3 == "failed" {printf "- %s (%s): `%s`\n", $1, $2, $4}' "$1"
+  fi
+}
+
 version() {
   case $1 in
     bubblewrap) bwrap --version 2>/dev/null | head -1 ;;
@@ -177,22 +230,19 @@ after the warm-up runs it loads the filter instead of compiling it; the others c
 profile with libseccomp on every run. The first \`run\` of a new profile costs bulkhead
 about 10 ms more.
 
-| runtime | setup | median ms | p95 ms | mean ms | min ms | runs | peak RSS KiB |
-| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 EOF
-  while IFS=$'\t' read -r label setup status a b c d n rss; do
-    if [ "$status" = ok ]; then
-      echo "| $label | $setup | $a | $b | $c | $d | $n | ${rss:--} |"
-    else
-      echo "| $label | $setup | failed | | | | | |"
-    fi
-  done <"$RESULTS"
-  if grep -q $'\tfailed\t' "$RESULTS"; then
-    echo
-    echo "Failures (the last line the runtime printed):"
-    echo
-    awk -F'\t' '$3 == "failed" {printf "- %s (%s): `%s`\n", $1, $2, $4}' "$RESULTS"
-  fi
+  table "$RUN_RESULTS"
+  cat <<EOF
+
+## \`exec\` of /bin/true into a running container
+
+The same bundles, with \`sleep 3600\` as the container's process, started once with
+\`run -d\`; then $RUNS timed runs of \`RUNTIME exec ID /bin/true\` after $WARMUP warm-up runs.
+The exec'd process joins every namespace and the cgroup of the container and gets its
+seccomp filter, capabilities and no_new_privs. Peak RSS is the exec command's.
+
+EOF
+  table "$EXEC_RESULTS"
   echo
   echo "Versions:"
   echo
