@@ -31,10 +31,13 @@ class Cgroup {
       uint64_t usage = 0, max_usage = 0, limit = 0, failcnt = 0;
       uint64_t swap_usage = 0, swap_limit = 0;  // v1: memory+swap; v2: swap alone
       uint64_t oom_kill = 0;                    // processes the OOM killer took
+      uint64_t cache = 0;                       // page cache: v1 "cache", v2 "file"
+      std::map<std::string, uint64_t> raw;      // memory.stat as the kernel names it
     } memory;
     struct Cpu {
       uint64_t usage_ns = 0, user_ns = 0, system_ns = 0;
       uint64_t periods = 0, throttled_periods = 0, throttled_ns = 0;
+      std::vector<uint64_t> percpu_ns;  // v1 cpuacct.usage_percpu; v2 has no per-cpu counts
     } cpu;
     struct Pids {
       uint64_t current = 0, limit = 0;  // limit 0: unlimited
@@ -60,6 +63,9 @@ class Cgroup {
   // the caller appends AllowRulesForDevices(linux.devices) to r.devices). Errors name the
   // config field and the file.
   Status Apply(const oci::Resources& r);
+  // Every knob of r except the device rules, which stay as they are: what `update`
+  // changes (runc's update ignores linux.resources.devices as well).
+  Status ApplyLimits(const oci::Resources& r);
   // Writes pid to cgroup.procs in every hierarchy.
   Status AddProcess(pid_t pid);
   // Every process in the cgroup or below it, in any hierarchy, sorted.

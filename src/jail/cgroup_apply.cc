@@ -174,6 +174,11 @@ Status Cgroup::ApplyCpu(const oci::CpuResources& cpu) {
 }
 
 Status Cgroup::Apply(const oci::Resources& r) {
+  BH_TRY(ApplyLimits(r));
+  return ApplyDevices(r.devices);
+}
+
+Status Cgroup::ApplyLimits(const oci::Resources& r) {
   if (r.memory) BH_TRY(ApplyMemory(*r.memory));
   if (r.cpu) BH_TRY(ApplyCpu(*r.cpu));
   if (r.pids_limit) {
@@ -183,8 +188,7 @@ Status Cgroup::Apply(const oci::Resources& r) {
   }
   if (r.block_io) BH_TRY(ApplyBlockIo(*r.block_io));
   BH_TRY(ApplyHugepages(r.hugepage_limits));
-  BH_TRY(ApplyUnified(r.unified));
-  return ApplyDevices(r.devices);
+  return ApplyUnified(r.unified);
 }
 
 }  // namespace bulkhead::jail

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <map>
 
 #include "jail/cgroup.h"
 #include "jail/cgroup_knobs.h"
@@ -25,6 +26,46 @@ std::string Text(const std::string& dir, std::string_view file) {
   return text.ok() ? *text : std::string();
 }
 
+template <class F>
+void ForEachLine(std::string_view text, F f) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    f(text.substr(pos, eol - pos));
+    pos = eol + 1;
+  }
+}
+
+// memory.stat: "key value" lines, every one kept. Statistics are best effort, so a line
+// that is not a number is skipped.
+std::map<std::string, uint64_t> KeyedValues(std::string_view text) {
+  std::map<std::string, uint64_t> out;
+  ForEachLine(text, [&](std::string_view line) {
+    size_t sp = line.find(' ');
+    if (sp == 0 || sp == std::string_view::npos) return;
+    auto v = ParseKnobU64(line.substr(sp + 1));
+    if (v.ok()) out.emplace(std::string(line.substr(0, sp)), *v);
+  });
+  return out;
+}
+
+// cpuacct.usage_percpu: one space-separated count per possible cpu.
+std::vector<uint64_t> Numbers(std::string_view text) {
+  std::vector<uint64_t> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find_first_of(" \n", pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > pos) {
+      auto v = ParseKnobU64(text.substr(pos, end - pos));
+      out.push_back(v.ok() ? *v : 0);
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
 void MemoryV1(const std::string& dir, Stats::Memory* m) {
   m->usage = Number(dir, "memory.usage_in_bytes");
   m->max_usage = Number(dir, "memory.max_usage_in_bytes");
@@ -33,6 +74,8 @@ void MemoryV1(const std::string& dir, Stats::Memory* m) {
   m->swap_usage = Number(dir, "memory.memsw.usage_in_bytes");
   m->swap_limit = Number(dir, "memory.memsw.limit_in_bytes");
   m->oom_kill = KeyedValue(Text(dir, "memory.oom_control"), "oom_kill");
+  m->raw = KeyedValues(Text(dir, "memory.stat"));
+  if (auto it = m->raw.find("cache"); it != m->raw.end()) m->cache = it->second;
 }
 
 void MemoryV2(const std::string& dir, Stats::Memory* m) {
@@ -44,10 +87,13 @@ void MemoryV2(const std::string& dir, Stats::Memory* m) {
   m->oom_kill = KeyedValue(events, "oom_kill");
   m->swap_usage = Number(dir, "memory.swap.current");
   m->swap_limit = Number(dir, "memory.swap.max");
+  m->raw = KeyedValues(Text(dir, "memory.stat"));
+  if (auto it = m->raw.find("file"); it != m->raw.end()) m->cache = it->second;
 }
 
 void CpuUsageV1(const std::string& dir, Stats::Cpu* c) {
   c->usage_ns = Number(dir, "cpuacct.usage");
+  c->percpu_ns = Numbers(Text(dir, "cpuacct.usage_percpu"));
   if (KnobExists(dir, "cpuacct.usage_user")) {
     c->user_ns = Number(dir, "cpuacct.usage_user");
     c->system_ns = Number(dir, "cpuacct.usage_sys");
@@ -81,17 +127,6 @@ bool ParseDev(std::string_view s, uint32_t* major, uint32_t* minor) {
   auto a = std::from_chars(s.data(), s.data() + colon, *major);
   auto b = std::from_chars(s.data() + colon + 1, s.data() + s.size(), *minor);
   return a.ec == std::errc() && b.ec == std::errc();
-}
-
-template <class F>
-void ForEachLine(std::string_view text, F f) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    f(text.substr(pos, eol - pos));
-    pos = eol + 1;
-  }
 }
 
 // "8:0 Read 4096" lines; the closing "Total N" line has no device and is skipped.

@@ -53,6 +53,8 @@ TEST(CgroupStats, V1) {
   t.File("cpu,cpuacct", "cpuacct.usage", "5000000\n");
   t.File("cpu,cpuacct", "cpuacct.usage_user", "3000000\n");
   t.File("cpu,cpuacct", "cpuacct.usage_sys", "2000000\n");
+  t.File("cpu,cpuacct", "cpuacct.usage_percpu", "1500000 3500000 \n");
+  t.File("memory", "memory.stat", "cache 4096\nrss 49152\nhierarchical_memory_limit 67108864\n");
   t.File("cpu,cpuacct", "cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 123456\n");
   t.File("pids", "pids.current", "7\n");
   t.File("pids", "pids.max", "max\n");
@@ -69,6 +71,11 @@ TEST(CgroupStats, V1) {
   EXPECT_EQ(s->cpu.usage_ns, 5000000u);
   EXPECT_EQ(s->cpu.user_ns, 3000000u);
   EXPECT_EQ(s->cpu.system_ns, 2000000u);
+  EXPECT_EQ(s->cpu.percpu_ns, (std::vector<uint64_t>{1500000, 3500000}));
+  EXPECT_EQ(s->memory.cache, 4096u);
+  EXPECT_EQ(s->memory.raw.size(), 3u);
+  EXPECT_EQ(s->memory.raw["rss"], 49152u);
+  EXPECT_EQ(s->memory.raw["hierarchical_memory_limit"], 67108864u);
   EXPECT_EQ(s->cpu.periods, 10u);
   EXPECT_EQ(s->cpu.throttled_periods, 4u);
   EXPECT_EQ(s->cpu.throttled_ns, 123456u);
@@ -89,6 +96,7 @@ TEST(CgroupStats, V2) {
   t.File("unified", "memory.max", "max\n");
   t.File("unified", "memory.events", "low 0\nhigh 0\nmax 5\noom 1\noom_kill 1\n");
   t.File("unified", "memory.swap.current", "0\n");
+  t.File("unified", "memory.stat", "anon 8192\nfile 12288\nbogus x\n");
   t.File("unified", "cpu.stat",
          "usage_usec 300\nuser_usec 200\nsystem_usec 100\nnr_periods 9\nnr_throttled 2\n"
          "throttled_usec 50\n");
@@ -104,6 +112,10 @@ TEST(CgroupStats, V2) {
   EXPECT_EQ(s->memory.limit, Cgroup::Stats::kUnlimited);
   EXPECT_EQ(s->memory.failcnt, 5u);
   EXPECT_EQ(s->memory.oom_kill, 1u);
+  EXPECT_EQ(s->memory.cache, 12288u);  // v2 calls the page cache "file"
+  EXPECT_EQ(s->memory.raw.size(), 2u);  // the line that is not a number is left out
+  EXPECT_EQ(s->memory.raw["anon"], 8192u);
+  EXPECT_TRUE(s->cpu.percpu_ns.empty());
   EXPECT_EQ(s->cpu.usage_ns, 300000u);
   EXPECT_EQ(s->cpu.user_ns, 200000u);
   EXPECT_EQ(s->cpu.system_ns, 100000u);

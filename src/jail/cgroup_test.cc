@@ -333,6 +333,37 @@ TEST_F(CgroupHost, V1SwapFollowsTheLimitBothWays) {
   EXPECT_TRUE(cg->Destroy().ok());
 }
 
+// `update` changes limits only: the device rules create wrote must survive it.
+TEST_F(CgroupHost, ApplyLimitsKeepsTheDeviceRules) {
+  const std::string path = TestPath("limits");
+  auto cg = Cgroup::Create(mounts_, path, "limits");
+  ASSERT_TRUE(cg.ok()) << cg.error().message();
+  const Cgroup::Dir* dev = cg->DirFor("devices");
+  if (dev == nullptr || dev->hierarchy.v2 || cg->DirFor("pids") == nullptr) {
+    EXPECT_TRUE(cg->Destroy().ok());
+    GTEST_SKIP() << "needs v1 devices and pids";
+  }
+  oci::Resources r;
+  oci::DeviceRule fuse;
+  fuse.allow = true;
+  fuse.type = "c";
+  fuse.major = 10;
+  fuse.minor = 229;
+  fuse.access = "rw";
+  r.devices = {fuse};
+  ASSERT_TRUE(cg->Apply(r).ok());
+  std::string before = Knob(*cg, "devices", "devices.list");
+  ASSERT_NE(before.find("c 10:229 rw"), std::string::npos) << before;
+
+  oci::Resources limits;  // no devices: Apply would reset them to the defaults
+  limits.pids_limit = 7;
+  Status st = cg->ApplyLimits(limits);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_EQ(Knob(*cg, "pids", "pids.max"), "7");
+  EXPECT_EQ(Knob(*cg, "devices", "devices.list"), before);
+  EXPECT_TRUE(cg->Destroy().ok());
+}
+
 // The cgroup2 mount alone, as a pure v2 host would have it: on hybrid hosts this drives
 // the v2 code (eBPF devices, cgroup.freeze, cgroup.kill, hugetlb.*.max) for real.
 TEST_F(CgroupHost, UnifiedHierarchyAsPureV2) {

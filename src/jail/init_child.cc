@@ -17,6 +17,7 @@
 
 #include "base/fs.h"
 #include "base/scm.h"
+#include "jail/container_hooks.h"
 #include "jail/mount.h"
 #include "jail/sync.h"
 
@@ -180,9 +181,15 @@ Status WaitForStart(const InitSpec& spec) {
 }
 
 // Namespaces, names and the root file system of a new container.
-Status BuildContainer(InitSpec& spec) {
+Status BuildContainer(InitSpec& spec, int sync) {
   const oci::Config& config = *spec.config;
   RootfsSpec rootfs{&config, spec.rootfs, spec.ns.in_user, spec.no_pivot, std::nullopt};
+  if (StopsForHooks(config)) {
+    rootfs.before_pivot = [&spec, sync]() -> Status {
+      BH_ASSIGN(spec.hook_state, RunCreateHooks(*spec.config, spec.rootfs, sync));
+      return Ok();
+    };
+  }
   if (HasCgroupMount(config)) {
     BH_ASSIGN(rootfs.cgroups, DetectCgroups().Context("finding the container's cgroups"));
   }
@@ -213,7 +220,7 @@ Status Setup(InitSpec& spec, int sync, std::string* exe) {
     if (setresgid(0, 0, 0) != 0) return Fail("linux.gidMappings: becoming gid 0 in the user namespace (is 0 mapped?)");
     if (setresuid(0, 0, 0) != 0) return Fail("linux.uidMappings: becoming uid 0 in the user namespace (is 0 mapped?)");
   }
-  if (!spec.join_existing) BH_TRY(BuildContainer(spec));
+  if (!spec.join_existing) BH_TRY(BuildContainer(spec, sync));
   if (config.process.terminal) {
     BH_TRY(SetupTerminal(spec));
   } else if (setsid() < 0) {
@@ -278,8 +285,11 @@ void InitChildMain(InitSpec& spec, int sync) {
                       !spec.seccomp->has_notify;
   if (spec.wait_for_start) {
     if (Status s = WaitForStart(spec); !s.ok()) _exit(1);
+    Status s = RunStartContainerHooks(*spec.config, spec.hook_state);
+    if (!s.ok()) FailStart(spec.exec_fifo.get(), s.error());
   }
-  spec.exec_fifo.reset();
+  // exec_fifo stays open until execve closes it (CLOEXEC): that EOF tells a waiting
+  // `start` the workload runs.
   // Only stdio and the preserved fds cross into the workload.
   for (int fd = 3; fd < 3 + spec.preserve_fds; ++fd) {
     int flags = fcntl(fd, F_GETFD);

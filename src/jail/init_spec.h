@@ -41,6 +41,8 @@ struct InitSpec {
   // `exec`: join a running container (ns.joins) whose root and mounts already exist;
   // only the process's own settings (terminal, cwd, rlimits, user, caps, seccomp) apply.
   bool join_existing = false;
+  // Filled by the init before pivot_root: the container state its own hooks are given.
+  std::string hook_state;
 };
 
 // Resolves capabilities, rlimits, env and namespaces for a config. Seccomp and the

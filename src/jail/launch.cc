@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "jail/container_hooks.h"
 #include "jail/init_child.h"
 #include "jail/sync.h"
 
@@ -56,6 +57,12 @@ Status Supervise(pid_t pid, int sync, const oci::Config& config, bool new_user,
       case SyncKind::kSeccompFd:
         if (hooks.on_seccomp_fd) BH_TRY(hooks.on_seccomp_fd(std::move(msg.fd)));
         break;
+      case SyncKind::kHooks: {
+        if (!hooks.on_create_runtime) return Error("the container init asked for hooks", EPROTO);
+        BH_ASSIGN(std::string state, hooks.on_create_runtime(pid));
+        BH_TRY(SendHookState(sync, state));
+        break;
+      }
       case SyncKind::kEof:
         return Error("the container init exited during setup", ECHILD);
       case SyncKind::kGo:

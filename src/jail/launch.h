@@ -15,6 +15,10 @@ struct LaunchHooks {
   std::function<Status(pid_t)> on_child;
   // Receives the seccomp notify listener, if the profile has one.
   std::function<Status(UniqueFd)> on_seccomp_fd;
+  // Runs while the init waits before pivot_root with its namespaces and mounts made (the
+  // prestart and createRuntime hooks); returns the state the init's own hooks are given.
+  // An error fails the launch. Needed when the config has hooks (jail/container_hooks.h).
+  std::function<Result<std::string>(pid_t)> on_create_runtime;
 };
 
 struct Launched {

@@ -338,6 +338,7 @@ Status PrepareRootfs(const RootfsSpec& spec) {
     BH_TRY(RemountBind(FdPath(dev.get()), c.dev_flags.flags, c.dev_flags.clear)
                .Context("making /dev read-only"));
   }
+  if (spec.before_pivot) BH_TRY(spec.before_pivot());
   BH_TRY(spec.no_pivot ? MoveRoot(spec.rootfs, root.get()) : PivotRoot(root.get()));
   // Only now may "/" become shared: before the pivot that would have been the host's root.
   if ((propagation & MS_PRIVATE) == 0 &&

@@ -4,6 +4,7 @@
 // symlink in the image cannot point a mount at the host.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,6 +23,8 @@ struct RootfsSpec {
   // every path reads "/", which would bind the host's whole hierarchy); detected at mount
   // time when absent.
   std::optional<CgroupMounts> cgroups;
+  // Runs after the mounts and devices, just before pivot_root (the create-time hooks).
+  std::function<Status()> before_pivot;
 };
 
 // Runs in the new mount namespace, with the host's /proc still mounted at /proc:
@@ -29,7 +32,8 @@ struct RootfsSpec {
 //  2. the rootfs bound onto itself (recursively) so it is a mount pivot_root accepts;
 //  3. config.mounts in order (bind sources are host paths, relative ones against the cwd);
 //  4. default devices and linux.devices plus the /dev symlinks, unless /dev is a bind mount;
-//  5. pivot_root (or MS_MOVE + chroot with no_pivot), ending in "/".
+//  5. before_pivot, when set;
+//  6. pivot_root (or MS_MOVE + chroot with no_pivot), ending in "/".
 // Errors name the mount: "mounts[3] (tmpfs on /tmp): mounting: ...".
 Status PrepareRootfs(const RootfsSpec& spec);
 

@@ -42,7 +42,7 @@ Result<SyncMsg> RecvSync(int sock) {
   if (r.payload.size() < sizeof(Header)) return Error("short sync message", EPROTO);
   Header h;
   memcpy(&h, r.payload.data(), sizeof h);
-  if (h.kind < 1 || h.kind > static_cast<uint8_t>(SyncKind::kSeccompFd)) {
+  if (h.kind < 1 || h.kind > static_cast<uint8_t>(SyncKind::kHooks)) {
     return Error("unknown sync message " + std::to_string(h.kind), EPROTO);
   }
   msg.kind = static_cast<SyncKind>(h.kind);

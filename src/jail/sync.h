@@ -17,6 +17,8 @@ enum class SyncKind : uint8_t {
   kReady = 2,       // child -> parent: set up, now waiting for start
   kError = 3,       // child -> parent: setup failed; text says why, err is the errno
   kSeccompFd = 4,   // child -> parent: the seccomp notify listener (fd attached)
+  kHooks = 5,       // child -> parent: namespaces and mounts made, pivot_root still to come:
+                    // run prestart and createRuntime; answered by kGo (the state attached)
 };
 
 struct SyncMsg {
