@@ -152,6 +152,13 @@ Result<Process> ParseProcessDocument(std::string_view json) {
   return process;
 }
 
+Result<Resources> ParseResourcesDocument(std::string_view json) {
+  BH_ASSIGN(nlohmann::json doc, internal::ParseDocument(json));
+  Resources resources;
+  BH_TRY(internal::ParseResources(Node(doc, "linux.resources"), &resources));
+  return resources;
+}
+
 Result<Config> LoadConfig(const std::string& bundle_dir, std::string* text_out) {
   const std::string where = "bundle " + bundle_dir;
   struct stat st {};

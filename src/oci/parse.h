@@ -22,4 +22,8 @@ Result<Config> LoadConfig(const std::string& bundle_dir, std::string* text = nul
 // Parses a standalone runtime-spec process object (`exec --process process.json`).
 Result<Process> ParseProcessDocument(std::string_view json);
 
+// Parses a standalone linux.resources object (`update --resources FILE`). Errors name the
+// field as in a config ("linux.resources.memory.limit: expected an integer").
+Result<Resources> ParseResourcesDocument(std::string_view json);
+
 }  // namespace bulkhead::oci

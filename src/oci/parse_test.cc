@@ -313,6 +313,40 @@ TEST(ParseConfig, SyntaxErrorsSayWhere) {
   EXPECT_FALSE(ParseConfig("{\"a\":\"\xff\"}").ok());  // invalid UTF-8
 }
 
+// `update --resources` reads a linux.resources object by itself.
+TEST(ParseResourcesDocument, ObjectAlone) {
+  Result<Resources> r = ParseResourcesDocument(R"({"memory": {"limit": 33554432, "swap": -1},
+      "cpu": {"shares": 512, "cpus": "0-1"}, "pids": {"limit": 20},
+      "blockIO": {"weight": 300}, "unified": {"memory.high": "max"}})");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_TRUE(r->memory && r->memory->limit && r->memory->swap);
+  EXPECT_EQ(*r->memory->limit, 33554432);
+  EXPECT_EQ(*r->memory->swap, -1);
+  EXPECT_FALSE(r->memory->reservation);
+  ASSERT_TRUE(r->cpu && r->cpu->shares);
+  EXPECT_EQ(*r->cpu->shares, 512u);
+  EXPECT_EQ(r->cpu->cpus, "0-1");
+  EXPECT_EQ(r->pids_limit, 20);
+  ASSERT_TRUE(r->block_io && r->block_io->weight);
+  EXPECT_EQ(*r->block_io->weight, 300);
+  EXPECT_EQ(r->unified.at("memory.high"), "max");
+  EXPECT_TRUE(r->devices.empty());
+
+  Result<Resources> empty = ParseResourcesDocument("{}");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->memory || empty->cpu || empty->pids_limit || empty->block_io);
+}
+
+TEST(ParseResourcesDocument, ErrorsNameTheField) {
+  Result<Resources> r = ParseResourcesDocument(R"({"memory": {"limit": "1g"}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("linux.resources.memory.limit"), std::string::npos)
+      << r.error().message();
+  EXPECT_FALSE(ParseResourcesDocument("{bad").ok());
+  EXPECT_FALSE(ParseResourcesDocument("[]").ok());
+  EXPECT_FALSE(ParseResourcesDocument("").ok());
+}
+
 class TempDir {
  public:
   TempDir() {

@@ -15,6 +15,9 @@ namespace bulkhead::oci {
 // known capability/rlimit/seccomp names, absolute paths and sane resource values.
 Status Validate(const Config& config);
 
+// The linux.resources checks of Validate alone, for `update`.
+Status ValidateResources(const Resources& resources);
+
 // "CAP_SYS_ADMIN" -> 21. Knows CAP_CHOWN (0) through CAP_CHECKPOINT_RESTORE (40).
 Result<int> CapabilityNumber(std::string_view name);
 // "RLIMIT_NOFILE" -> RLIMIT_NOFILE.

@@ -244,7 +244,7 @@ Status ValidateLinux(const Config& c) {
   }
   BH_TRY(ValidatePaths("linux.maskedPaths", linux.masked_paths));
   BH_TRY(ValidatePaths("linux.readonlyPaths", linux.readonly_paths));
-  if (linux.resources) BH_TRY(ValidateResources(*linux.resources));
+  if (linux.resources) BH_TRY(internal::ValidateResources(*linux.resources));
   if (linux.seccomp) BH_TRY(ValidateSeccomp(*linux.seccomp));
   return Ok();
 }

@@ -231,3 +231,11 @@ Status ValidateSeccomp(const Seccomp& s) {
 }
 
 }  // namespace bulkhead::oci::internal
+
+namespace bulkhead::oci {
+
+Status ValidateResources(const Resources& resources) {
+  return internal::ValidateResources(resources);
+}
+
+}  // namespace bulkhead::oci
