@@ -17,6 +17,7 @@
 #include "oci/parse.h"
 #include "oci/state.h"
 #include "oci/validate.h"
+#include "runtime/hooks.h"
 #include "runtime/pid_file.h"
 #include "runtime/seccomp_listener.h"
 #include "runtime/verbs.h"
@@ -80,6 +81,9 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
 
   // From here on everything made is undone if a later step fails.
   BH_ASSIGN(UniqueFd lock, store.CreateDir(o.id));
+  // A create that fails once the container exists still ends its lifecycle (runtime.md
+  // steps 12 and 13): after everything below is undone, poststop runs.
+  Defer poststop([&] { RunPoststopHooks(config.hooks.poststop, o.id, bundle, config.annotations); });
   Defer remove_dir([&] { (void)store.Remove(o.id); });
   BH_TRY(WriteFileAtomic(store.ConfigPath(o.id), config_text, 0600));
   std::string fifo = store.FifoPath(o.id);
@@ -106,6 +110,11 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
   hooks.on_seccomp_fd = [&](UniqueFd fd) {
     return SendSeccompListener(config, o.id, bundle, "creating", child_pid, std::move(fd));
   };
+  hooks.on_create_runtime = [&](pid_t pid) -> Result<std::string> {
+    std::string st = HookState(o.id, bundle, config.annotations, "creating", pid);
+    BH_TRY(RunCreateRuntimeHooks(config.hooks, bundle, st));
+    return st;
+  };
   BH_ASSIGN(jail::Launched launched, jail::LaunchInit(spec, hooks));
   Defer kill_child([&] {
     kill(launched.pid, SIGKILL);
@@ -122,12 +131,14 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
   state.cgroups_enabled = g.cgroups;
   state.cgroups_path = config.linux.cgroups_path;
   state.annotations = config.annotations;
+  state.hooks = config.hooks;
   BH_TRY(store.Save(state));
   BH_TRY(WritePidFile(o.pid_file, launched.pid));
 
   kill_child.Cancel();
   if (destroy_cgroup) destroy_cgroup->Cancel();
   remove_dir.Cancel();
+  poststop.Cancel();
   return CreatedContainer{launched.pid};
 }
 

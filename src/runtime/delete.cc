@@ -1,15 +1,12 @@
 // `delete`: remove everything create made; running containers need --force.
-#include <signal.h>
-
 #include "jail/cgroup.h"
-#include "runtime/process.h"
+#include "runtime/hooks.h"
+#include "runtime/stop.h"
 #include "runtime/verbs.h"
 
 namespace bulkhead::runtime {
 
 namespace {
-
-constexpr int kExitWaitMs = 10000;
 
 Status DestroyCgroup(const ContainerState& state) {
   if (!state.cgroups_enabled) return Ok();
@@ -37,18 +34,12 @@ Status Delete(const GlobalOptions& g, const std::string& id, bool force) {
                      StatusName(status) + " (use --force)",
                  EBUSY);
   }
-  if (status != ContainerStatus::kStopped) {
-    if (state.cgroups_enabled) {
-      BH_ASSIGN(jail::CgroupMounts mounts, jail::DetectCgroups());
-      Result<jail::Cgroup> cg = jail::Cgroup::Open(mounts, state.cgroups_path, id);
-      if (cg.ok()) (void)cg->KillAll(SIGKILL);
-    }
-    Status s = SignalInit(state, SIGKILL);
-    if (!s.ok() && s.error().errno_value() != ESRCH) return s;
-    BH_TRY(WaitInitGone(state, kExitWaitMs));
-  }
+  if (status != ContainerStatus::kStopped) BH_TRY(StopContainer(state));
   BH_TRY(DestroyCgroup(state).Context("deleting \"" + id + "\""));
-  return store.Remove(id);
+  Status removed = store.Remove(id);
+  // runtime-spec: poststop runs once the container is deleted, before delete returns.
+  RunPoststopHooks(state.hooks.poststop, id, state.bundle, state.annotations);
+  return removed;
 }
 
 }  // namespace bulkhead::runtime

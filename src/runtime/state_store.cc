@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "runtime/hooks.h"
 
 namespace bulkhead::runtime {
 
@@ -86,6 +87,7 @@ Status StateStore::Save(const ContainerState& s) const {
             {"cgroups_path", s.cgroups_path},
             {"cgroups_enabled", s.cgroups_enabled},
             {"annotations", s.annotations}};
+  if (json hooks = HooksToJson(s.hooks); !hooks.empty()) j["hooks"] = std::move(hooks);
   return WriteFileAtomic(Dir(s.id) + "/state.json", j.dump(), 0600);
 }
 
@@ -120,6 +122,7 @@ Result<ContainerState> StateStore::Load(const std::string& id) const {
       if (v.is_string()) s.annotations[k] = v.get<std::string>();
     }
   }
+  if (j.contains("hooks")) s.hooks = HooksFromJson(j["hooks"]);
   if (s.id != id || s.pid <= 0) return Error(path + ": corrupt state file", EINVAL);
   return s;
 }

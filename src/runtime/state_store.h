@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "oci/config.h"
 
 namespace bulkhead::runtime {
 
@@ -23,6 +24,9 @@ struct ContainerState {
   std::string cgroups_path;     // as resolved at create ("" when cgroups are disabled)
   bool cgroups_enabled = true;
   std::map<std::string, std::string> annotations;
+  // The hooks of the config as create read it that later verbs run: startContainer
+  // (start then waits for the workload's execve), poststart and poststop.
+  oci::Hooks hooks;
 };
 
 enum class ContainerStatus { kCreating, kCreated, kRunning, kPaused, kStopped };
