@@ -62,15 +62,22 @@ Result<bool> Cgroup::IsFrozen() const {
 }
 
 Status Cgroup::KillAll(int sig) {
-  // v2 can kill a whole subtree atomically (cgroup.kill, Linux 5.14+).
+  Result<bool> was_frozen = IsFrozen();
+  const bool paused = was_frozen.ok() && *was_frozen;
+  const Dir* freezer = DirFor("freezer");
+  // v2 can kill a whole subtree atomically (cgroup.kill, Linux 5.14+), frozen or not.
   for (const Dir& d : dirs_) {
     if (sig == SIGKILL && d.hierarchy.v2 && KnobExists(d.path, "cgroup.kill")) {
-      return WriteKnob(d.path, "cgroup.kill", "1", "killing " + Describe());
+      BH_TRY(WriteKnob(d.path, "cgroup.kill", "1", "killing " + Describe()));
+      // On hybrid hosts a paused container sits in the v1 freezer, whose tasks do not
+      // act on SIGKILL until thawed.
+      if (paused && freezer != nullptr && !freezer->hierarchy.v2) return Thaw();
+      return Ok();
     }
   }
   // Frozen tasks cannot fork, so the pid list stays complete while we signal it. Without a
   // freezer (or if freezing fails) signal anyway: a late fork is less harm than no kill.
-  bool frozen = Freeze().ok();
+  bool frozen = paused || Freeze().ok();
   Status result;
   auto pids = Pids();
   if (!pids.ok()) {
@@ -82,7 +89,9 @@ Status Cgroup::KillAll(int sig) {
       }
     }
   }
-  if (frozen) {
+  // A paused container stays paused unless it must die: a v1-frozen task never acts on
+  // SIGKILL (v2 lets fatal signals through, thawing does no harm there either).
+  if (frozen && (!paused || sig == SIGKILL)) {
     Status st = Thaw();
     if (!st.ok() && result.ok()) result = std::move(st);
   }

@@ -51,6 +51,17 @@ class Spinner {
     std::this_thread::sleep_for(50ms);
     return count() != before;
   }
+  // The signal that ended the child, or 0; -1 when it is still there after limit.
+  int WaitFor(std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) return -1;
+      std::this_thread::sleep_for(10ms);
+    }
+    reaped_ = true;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  }
   // The signal that ended the child, or 0.
   int Wait() {
     int status = 0;
@@ -362,6 +373,38 @@ TEST_F(CgroupHost, ApplyLimitsKeepsTheDeviceRules) {
   EXPECT_EQ(Knob(*cg, "pids", "pids.max"), "7");
   EXPECT_EQ(Knob(*cg, "devices", "devices.list"), before);
   EXPECT_TRUE(cg->Destroy().ok());
+}
+
+// A paused container: KillAll(SIGKILL) must still end it (delete --force), while other
+// signals leave it paused, as runc does.
+TEST_F(CgroupHost, KillAllOfAFrozenCgroup) {
+  const std::string path = TestPath("paused");
+  auto cg = Cgroup::Create(mounts_, path, "paused");
+  ASSERT_TRUE(cg.ok()) << cg.error().message();
+  if (cg->DirFor("freezer") == nullptr) {
+    EXPECT_TRUE(cg->Destroy().ok());
+    GTEST_SKIP() << "no freezer";
+  }
+  Spinner term;
+  ASSERT_TRUE(cg->AddProcess(term.pid()).ok());
+  ASSERT_TRUE(cg->Freeze().ok());
+  ASSERT_TRUE(cg->KillAll(SIGTERM).ok());
+  EXPECT_TRUE(*cg->IsFrozen());  // still paused
+  ASSERT_TRUE(cg->Thaw().ok());
+  EXPECT_EQ(term.WaitFor(3s), SIGTERM);
+
+  {
+    Spinner victim;
+    ASSERT_TRUE(cg->AddProcess(victim.pid()).ok());
+    ASSERT_TRUE(cg->Freeze().ok());
+    ASSERT_TRUE(cg->KillAll(SIGKILL).ok());
+    int sig = victim.WaitFor(3s);
+    EXPECT_EQ(sig, SIGKILL);
+    EXPECT_FALSE(*cg->IsFrozen());
+    if (sig == -1) (void)cg->Thaw();  // so the test ends instead of hanging
+  }
+  Status st = cg->Destroy();
+  EXPECT_TRUE(st.ok()) << st.error().message();
 }
 
 // The cgroup2 mount alone, as a pure v2 host would have it: on hybrid hosts this drives
