@@ -1,8 +1,12 @@
 // The bulkhead command line: runc's verbs and flags, so containerd's runc shim, CRI-O
 // and podman can call it as they call runc. Each verb is a thin call into the library.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "base/log.h"
 #include "runtime/verbs.h"
@@ -64,6 +68,107 @@ int ReportPrint(const Result<T>& r) {
   return 0;
 }
 
+// --- The cgroup verbs: pause, resume, update, events, ps ---------------------------
+
+struct CgroupVerbs {
+  CLI::App* pause = nullptr;
+  CLI::App* resume = nullptr;
+  CLI::App* update = nullptr;
+  CLI::App* events = nullptr;
+  CLI::App* ps = nullptr;
+  std::string id;
+  UpdateFlags update_flags;
+  EventsOptions events_options;
+  std::string ps_format = "table";
+  std::vector<std::string> ps_passthrough;  // the words after `ps ... --`
+};
+
+void AddUpdateFlags(CLI::App* cmd, UpdateFlags* f) {
+  cmd->add_option("-r,--resources", f->resources,
+                  "linux.resources JSON file, or - for stdin (then no other limit flag)");
+  cmd->add_option("--memory", f->memory, "memory limit in bytes (512m, 1G; -1 for none)");
+  cmd->add_option("--memory-reservation", f->memory_reservation, "memory soft limit in bytes");
+  cmd->add_option("--memory-swap", f->memory_swap, "memory+swap limit in bytes (-1 for none)");
+  cmd->add_option("--kernel-memory", f->kernel_memory, "accepted for runc compatibility; ignored");
+  cmd->add_option("--kernel-memory-tcp", f->kernel_memory_tcp,
+                  "accepted for runc compatibility; ignored");
+  cmd->add_option("--cpu-share,--cpu-shares", f->cpu_shares, "CPU shares (relative weight)");
+  cmd->add_option("--cpu-quota", f->cpu_quota, "CFS quota in microseconds per period (-1: none)");
+  cmd->add_option("--cpu-period", f->cpu_period, "CFS period in microseconds");
+  cmd->add_option("--cpu-rt-period", f->cpu_rt_period, "realtime period in microseconds");
+  cmd->add_option("--cpu-rt-runtime", f->cpu_rt_runtime, "realtime runtime in microseconds");
+  cmd->add_option("--cpu-idle", f->cpu_idle, "1: SCHED_IDLE for the cgroup, 0: normal");
+  cmd->add_option("--cpuset-cpus", f->cpuset_cpus, "CPUs to run on (0-3,5)");
+  cmd->add_option("--cpuset-mems", f->cpuset_mems, "memory nodes to use");
+  cmd->add_option("--pids-limit", f->pids_limit, "maximum number of processes (-1: none)");
+  cmd->add_option("--blkio-weight", f->blkio_weight, "block I/O weight, 10 to 1000");
+  cmd->add_option("--l3-cache-schema", f->l3_cache_schema, "Intel RDT: not supported");
+  cmd->add_option("--mem-bw-schema", f->mem_bw_schema, "Intel RDT: not supported");
+}
+
+void AddCgroupVerbs(CLI::App& app, CgroupVerbs* v) {
+  v->pause = app.add_subcommand("pause", "freeze every process of a container");
+  v->pause->add_option("id", v->id)->required();
+  v->resume = app.add_subcommand("resume", "thaw a paused container");
+  v->resume->add_option("id", v->id)->required();
+  v->update = app.add_subcommand("update", "change a container's resource limits");
+  v->update->add_option("id", v->id)->required();
+  AddUpdateFlags(v->update, &v->update_flags);
+  v->events = app.add_subcommand("events", "print a container's statistics and OOM events");
+  v->events->add_option("id", v->id)->required();
+  v->events->add_flag("--stats", v->events_options.stats, "print the statistics once and exit");
+  v->events->add_option("--interval", v->events_options.interval,
+                        "statistics period, a Go duration such as 1s or 500ms (default 5s)");
+  v->ps = app.add_subcommand("ps", "list the processes of a container");
+  v->ps->add_option("-f,--format", v->ps_format, "table or json");
+  v->ps->add_option("id", v->id)->required();
+  // Everything after the id goes to the host's ps, options included.
+  v->ps->prefix_command();
+}
+
+// `ps ID -- ARGS`: CLI11 has nowhere to put words after "--" that no positional takes,
+// so when the verb is ps the words after its first "--" are cut off before parsing.
+std::vector<std::string> CutPsPassthrough(CLI::App& app, std::vector<char*>* words) {
+  size_t i = 1;
+  // Skip the global options, and the values of those that take one, to reach the verb.
+  while (i < words->size()) {
+    std::string_view w = (*words)[i];
+    if (w == "--" || w.size() < 2 || w[0] != '-') break;
+    const CLI::Option* opt =
+        w.find('=') == std::string_view::npos ? app.get_option_no_throw(std::string(w)) : nullptr;
+    i += opt != nullptr && opt->get_type_size() > 0 ? size_t{2} : size_t{1};
+  }
+  if (i >= words->size() || std::string_view((*words)[i]) != "ps") return {};
+  auto dashes = std::find_if(words->begin() + static_cast<std::ptrdiff_t>(i) + 1, words->end(),
+                             [](const char* w) { return std::string_view(w) == "--"; });
+  if (dashes == words->end()) return {};
+  std::vector<std::string> passthrough(dashes + 1, words->end());
+  words->erase(dashes, words->end());
+  return passthrough;
+}
+
+Status PrintLine(const std::string& line) {
+  if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size() ||
+      std::fputc('\n', stdout) == EOF || std::fflush(stdout) != 0) {
+    return Error::FromErrno("writing to stdout");
+  }
+  return Ok();
+}
+
+// The exit code when one of the cgroup verbs was chosen.
+std::optional<int> RunCgroupVerbs(const GlobalOptions& g, const CgroupVerbs& v) {
+  if (*v.pause) return Report(Pause(g, v.id));
+  if (*v.resume) return Report(Resume(g, v.id));
+  if (*v.update) return Report(Update(g, v.id, v.update_flags));
+  if (*v.events) return Report(Events(g, v.id, v.events_options, PrintLine));
+  if (*v.ps) {
+    std::vector<std::string> args = v.ps->remaining();
+    args.insert(args.end(), v.ps_passthrough.begin(), v.ps_passthrough.end());
+    return ReportPrint(Ps(g, v.id, v.ps_format, args));
+  }
+  return std::nullopt;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"bulkhead: an OCI runtime that gives each workload a boundary of its own"};
   app.require_subcommand(0, 1);
@@ -112,9 +217,13 @@ int Main(int argc, char** argv) {
   ExecOptions eo;
   CLI::App* exec = app.add_subcommand("exec", "run a new process in a running container");
   AddExecFlags(exec, &eo);
+  CgroupVerbs cgroup_verbs;
+  AddCgroupVerbs(app, &cgroup_verbs);
 
+  std::vector<char*> words(argv, argv + argc);
+  cgroup_verbs.ps_passthrough = CutPsPassthrough(app, &words);
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(words.size()), words.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
@@ -157,6 +266,7 @@ int Main(int argc, char** argv) {
     Result<int> r = Exec(g, eo);
     return r.ok() ? *r : Report(r.error());
   }
+  if (std::optional<int> rc = RunCgroupVerbs(g, cgroup_verbs)) return *rc;
   if (*start) return Report(Start(g, id));
   if (*state) return ReportPrint(StateOf(g, id));
   if (*kill) return Report(Kill(g, id, signal, all));

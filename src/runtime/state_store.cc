@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "runtime/container_cgroup.h"
 #include "runtime/hooks.h"
 
 namespace bulkhead::runtime {
@@ -171,6 +172,8 @@ ContainerStatus StateStore::StatusOf(const ContainerState& state) const {
   bool zombie = false;
   uint64_t start = ProcessStartTime(state.pid, &zombie);
   if (start == 0 || start != state.pid_start_time || zombie) return ContainerStatus::kStopped;
+  // Checked before the fifo: runc lets a created container be paused, and says "paused".
+  if (ContainerFrozen(state)) return ContainerStatus::kPaused;
   if (PathExists(FifoPath(state.id))) return ContainerStatus::kCreated;
   return ContainerStatus::kRunning;
 }

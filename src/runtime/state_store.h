@@ -56,7 +56,7 @@ class StateStore {
   Status Remove(const std::string& id) const;
   Result<std::vector<std::string>> List() const;
 
-  // Derives the status from the process and the exec fifo.
+  // Derives the status from the process, the cgroup freezer and the exec fifo.
   ContainerStatus StatusOf(const ContainerState& state) const;
 
  private:
