@@ -302,6 +302,10 @@ void InitChildMain(InitSpec& spec, int sync) {
   std::vector<char*> envp;
   for (auto& e : spec.env) envp.push_back(e.data());
   envp.push_back(nullptr);
+  if (Status lsm = ApplyLsm(spec.lsm); !lsm.ok()) {
+    dprintf(2, "bulkhead: %s\n", lsm.error().message().c_str());
+    _exit(127);
+  }
   if (late_seccomp) {
     // As close to execve as possible, so the profile need not allow our own setup.
     Result<UniqueFd> r = seccomp::Install(*spec.seccomp);

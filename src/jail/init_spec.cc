@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "base/log.h"
 #include "oci/validate.h"
 
 namespace bulkhead::jail {
@@ -29,6 +30,9 @@ Result<InitSpec> PrepareInitSpec(const oci::Config& config, const std::string& i
     rl.limit.rlim_max = r.hard;
     spec.rlimits.push_back(rl);
   }
+  std::string warning;
+  spec.lsm = PlanLsm(config.process, DetectLsm(), &warning);
+  if (!warning.empty()) LogWarning(warning);
   spec.env = config.process.env;
   return spec;
 }

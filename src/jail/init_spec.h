@@ -10,6 +10,7 @@
 
 #include "base/unique_fd.h"
 #include "jail/caps.h"
+#include "jail/lsm.h"
 #include "jail/namespaces.h"
 #include "oci/config.h"
 #include "seccomp/compile.h"
@@ -30,6 +31,7 @@ struct InitSpec {
   CapSets caps;
   int last_cap = 0;
   std::vector<ResolvedRlimit> rlimits;
+  LsmPlan lsm;
   std::optional<seccomp::Program> seccomp;
   std::vector<std::string> env;  // process.env plus LISTEN_FDS/LISTEN_PID when preserving fds
   UniqueFd exec_fifo;            // opened O_RDWR: init blocks reading it until `start`
@@ -45,7 +47,8 @@ struct InitSpec {
   std::string hook_state;
 };
 
-// Resolves capabilities, rlimits, env and namespaces for a config. Seccomp and the
+// Resolves capabilities, rlimits, LSM labels (warning when not enforced), env and
+// namespaces for a config. Seccomp and the
 // fds are filled in by the caller.
 Result<InitSpec> PrepareInitSpec(const oci::Config& config, const std::string& id,
                                  const std::string& rootfs);
