@@ -13,6 +13,7 @@
 #include "base/fs.h"
 #include "base/scm.h"
 #include "jail/cgroup.h"
+#include "jail/device_filter.h"
 #include "jail/launch.h"
 #include "oci/parse.h"
 #include "oci/state.h"
@@ -97,7 +98,13 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
     BH_ASSIGN(jail::Cgroup cg, jail::Cgroup::Create(mounts, config.linux.cgroups_path, o.id));
     cgroup.emplace(std::move(cg));
     destroy_cgroup.emplace([&] { (void)cgroup->Destroy(); });
-    if (config.linux.resources) BH_TRY(cgroup->Apply(*config.linux.resources));
+    // Always applied, so the device rules (deny all, then the defaults and the config's
+    // own devices) hold even for a config without linux.resources.
+    oci::Resources resources = config.linux.resources.value_or(oci::Resources{});
+    for (auto& rule : jail::AllowRulesForDevices(config.linux.devices)) {
+      resources.devices.push_back(std::move(rule));
+    }
+    BH_TRY(cgroup->Apply(resources));
   }
 
   jail::LaunchHooks hooks;
