@@ -5,6 +5,7 @@
 
 #include "base/unique_fd.h"
 #include "jail/cgroup.h"
+#include "runtime/container_cgroup.h"
 #include "runtime/process.h"
 #include "runtime/verbs.h"
 
@@ -14,7 +15,8 @@ Status Kill(const GlobalOptions& g, const std::string& id, const std::string& si
   StateStore store(g.root);
   BH_ASSIGN(int sig, ParseSignal(signal));
   BH_ASSIGN(ContainerState state, store.Load(id));
-  if (store.StatusOf(state) == ContainerStatus::kStopped) {
+  ContainerStatus status = store.StatusOf(state);
+  if (status == ContainerStatus::kStopped) {
     return Error("container \"" + id + "\" is not running", ESRCH);
   }
   if (all && state.cgroups_enabled) {
@@ -22,7 +24,13 @@ Status Kill(const GlobalOptions& g, const std::string& id, const std::string& si
     BH_ASSIGN(jail::Cgroup cg, jail::Cgroup::Open(mounts, state.cgroups_path, id));
     return cg.KillAll(sig).Context("signalling every process of \"" + id + "\"");
   }
-  return SignalInit(state, sig);
+  BH_TRY(SignalInit(state, sig));
+  // A frozen init cannot act on SIGKILL until thawed; runc thaws it so kill takes effect.
+  if (sig == SIGKILL && status == ContainerStatus::kPaused) {
+    BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "kill"));
+    BH_TRY(cg.Thaw().Context("thawing \"" + id + "\" so SIGKILL takes effect"));
+  }
+  return Ok();
 }
 
 }  // namespace bulkhead::runtime
