@@ -322,15 +322,7 @@ else
   skip "no cgroups: pause/update/events/ps" "run with --cgroup-manager disabled failed: $ERR"
 fi
 
-if [ -x "$REF" ] && [ "$(readlink -f "$RUNTIME")" != "$(readlink -f "$REF")" ]; then
-  cases "$REF" ref
-  # The compare section: the runtime under test behaves as runc does.
-  while IFS= read -r line; do
-    key=${line%%=*}
-    check_eq "same as $(basename "$REF"): $key" "$(grep "^$key=" "$H_TMP/results.ref")" "$line"
-  done <"$H_TMP/results.test"
-else
-  echo "# no reference runtime, or it is the runtime under test: compare section skipped"
-fi
+# The compare section: the runtime under test behaves as the reference does.
+compare_with_ref "$REF"
 
 summary

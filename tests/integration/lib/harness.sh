@@ -224,6 +224,24 @@ check_gone() {
   if [ -z "$left" ]; then ok "$n"; else not_ok "$n" "left behind: $left"; fi
 }
 
+# --- comparison with a reference runtime ----------------------------------
+
+# compare_with_ref REF: runs the script's `cases RUNTIME TAG` function with REF (tag
+# "ref") and checks that every "key=result" line cases wrote to $H_TMP/results.test
+# matches the reference's. Skipped when REF is missing or is the runtime under test.
+compare_with_ref() {
+  local ref=$1 line key
+  if [ ! -x "$ref" ] || [ "$(readlink -f "$RUNTIME")" = "$(readlink -f "$ref")" ]; then
+    echo "# no reference runtime, or it is the runtime under test: compare section skipped"
+    return
+  fi
+  cases "$ref" ref
+  while IFS= read -r line; do
+    key=${line%%=*}
+    check_eq "same as $(basename "$ref"): $key" "$(grep "^$key=" "$H_TMP/results.ref")" "$line"
+  done <"$H_TMP/results.test"
+}
+
 # --- cleanup ---------------------------------------------------------------
 
 h_cleanup() {
