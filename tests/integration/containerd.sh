@@ -128,6 +128,23 @@ cases() {
   check_match "[$tag] exec -t gets a pty" '/dev/pts/[0-9]+' "$OUT"
   check_match "[$tag] exec -t: stdin is the terminal" 'in-tty' "$OUT"
   echo "exectty=$RC:$(printf '%s' "$OUT" | grep -c in-tty)" >>"$res"
+  # pause/resume (the shim calls the runtime's pause and resume), ps, metrics.
+  cap ctr_ task pause "$id"
+  check_eq "[$tag] ctr task pause exits 0" 0 "$RC"
+  check "[$tag] task ls shows PAUSED" wait_task "$id" PAUSED
+  echo "pause=$RC:$(task_status "$id")" >>"$res"
+  cap ctr_ task resume "$id"
+  check_eq "[$tag] ctr task resume exits 0" 0 "$RC"
+  check "[$tag] task ls shows RUNNING after resume" wait_task "$id" RUNNING
+  echo "resume=$RC:$(task_status "$id")" >>"$res"
+  cap ctr_ task ps "$id"
+  check_eq "[$tag] ctr task ps exits 0" 0 "$RC"
+  check_match "[$tag] ctr task ps lists the init's pid" "(^|[^0-9])$pid([^0-9]|\$)" "$OUT"
+  echo "ps=$RC:$(printf '%s\n' "$OUT" | grep -c '^[0-9]')" >>"$res"
+  cap ctr_ task metrics "$id"
+  check_eq "[$tag] ctr task metrics exits 0" 0 "$RC"
+  check_match "[$tag] metrics show memory usage" 'memory' "$OUT"
+  echo "metrics=$RC" >>"$res"
   cap ctr_ task kill "$id"
   check_eq "[$tag] ctr task kill (SIGTERM) exits 0" 0 "$RC"
   check "[$tag] task ls shows STOPPED after kill" wait_task "$id" STOPPED
