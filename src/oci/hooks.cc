@@ -56,9 +56,17 @@ constexpr int kStageExec = 3;
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);  // KILL, STOP: EINVAL
+  // The raw call: glibc's sigaction refuses the two real-time signals it reserves, yet an
+  // ignored disposition of those, inherited from our caller, would survive the execve.
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } dfl{SIG_DFL, 0, nullptr, 0};
+  for (int sig = 1; sig < NSIG; ++sig) {
+    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);  // KILL, STOP: EINVAL
+  }
   // Lift the pipes above stdio first, so no dup2 lands on its own fd and keeps CLOEXEC.
   int high[3];
   for (int i = 0; i < 3; ++i) {
