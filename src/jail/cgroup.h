@@ -82,6 +82,9 @@ class Cgroup {
   Status Destroy();
 
   Result<Stats> ReadStats() const;
+  // Processes the OOM killer took in this cgroup so far (v1 memory.oom_control, v2
+  // memory.events); 0 without a memory controller. One file read: cheap to poll.
+  uint64_t OomKills() const;
 
   std::string Describe() const;
   // True when the directory exists in at least one hierarchy.

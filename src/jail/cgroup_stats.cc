@@ -205,4 +205,11 @@ Result<Cgroup::Stats> Cgroup::ReadStats() const {
   return s;
 }
 
+uint64_t Cgroup::OomKills() const {
+  const Dir* d = DirFor("memory");
+  if (d == nullptr) return 0;
+  return KeyedValue(Text(d->path, d->hierarchy.v2 ? "memory.events" : "memory.oom_control"),
+                    "oom_kill");
+}
+
 }  // namespace bulkhead::jail

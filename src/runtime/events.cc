@@ -44,9 +44,9 @@ Status Stream(const ContainerState& state, const jail::Cgroup& cg, Clock::durati
     LogDebug("events: no OOM notification (" + watch.error().message() +
              "); reading the OOM counter every 250ms instead");
   }
-  uint64_t oom_seen = OomKills(cg);
+  uint64_t oom_seen = cg.OomKills();
   auto report_ooms = [&]() -> Status {
-    for (uint64_t now = OomKills(cg); oom_seen < now; ++oom_seen) {
+    for (uint64_t now = cg.OomKills(); oom_seen < now; ++oom_seen) {
       BH_TRY(emit(OomEvent(state.id).dump()));
     }
     return Ok();

@@ -9,6 +9,7 @@
 #include "jail/cgroup.h"
 #include "jail/launch.h"
 #include "oci/parse.h"
+#include "runtime/container_cgroup.h"
 #include "runtime/exec_process.h"
 #include "runtime/pid_file.h"
 #include "runtime/process.h"
@@ -84,8 +85,7 @@ Result<int> Exec(const GlobalOptions& g, const ExecOptions& o) {
 
   std::optional<jail::Cgroup> cgroup;
   if (t.state.cgroups_enabled) {
-    BH_ASSIGN(jail::CgroupMounts mounts, jail::DetectCgroups());
-    BH_ASSIGN(cgroup, jail::Cgroup::Open(mounts, t.state.cgroups_path, o.id));
+    BH_ASSIGN(cgroup, ContainerCgroup(t.state, "exec"));
   }
   jail::LaunchHooks hooks;
   pid_t child = 0;

@@ -20,8 +20,7 @@ Status Kill(const GlobalOptions& g, const std::string& id, const std::string& si
     return Error("container \"" + id + "\" is not running", ESRCH);
   }
   if (all && state.cgroups_enabled) {
-    BH_ASSIGN(jail::CgroupMounts mounts, jail::DetectCgroups());
-    BH_ASSIGN(jail::Cgroup cg, jail::Cgroup::Open(mounts, state.cgroups_path, id));
+    BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "kill --all"));
     return cg.KillAll(sig).Context("signalling every process of \"" + id + "\"");
   }
   BH_TRY(SignalInit(state, sig));

@@ -5,35 +5,11 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <string_view>
 
 #include "base/fs.h"
 
 namespace bulkhead::runtime {
-
-namespace {
-
-// Both files hold "key value" lines.
-uint64_t ValueOf(std::string_view text, std::string_view key) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ') {
-      uint64_t v = 0;
-      std::string_view num = line.substr(key.size() + 1);
-      auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-      (void)end;
-      return ec == std::errc() ? v : 0;
-    }
-    pos = eol + 1;
-  }
-  return 0;
-}
-
-}  // namespace
 
 Result<OomWatch> OomWatch::Open(const jail::Cgroup& cg) {
   const jail::Cgroup::Dir* d = cg.DirFor("memory");
@@ -66,12 +42,5 @@ void OomWatch::Drain() {
   }
 }
 
-uint64_t OomKills(const jail::Cgroup& cg) {
-  const jail::Cgroup::Dir* d = cg.DirFor("memory");
-  if (d == nullptr) return 0;
-  Result<std::string> text =
-      ReadFile(JoinPath(d->path, d->hierarchy.v2 ? "memory.events" : "memory.oom_control"), 64 << 10);
-  return text.ok() ? ValueOf(*text, "oom_kill") : 0;
-}
 
 }  // namespace bulkhead::runtime

@@ -3,7 +3,7 @@
 //   v1: an eventfd registered for memory.oom_control through cgroup.event_control (the
 //       kernel signals it on every OOM in the cgroup, and once more when the cgroup goes);
 //   v2: inotify on memory.events, which the kernel marks modified when a counter moves.
-// Either way the wake-up is only a hint: what counts is the oom_kill counter (OomKills).
+// Either way the wake-up is only a hint: what counts is the oom_kill counter (Cgroup::OomKills).
 #pragma once
 
 #include <cstdint>
@@ -28,9 +28,5 @@ class OomWatch {
   UniqueFd fd_;
   UniqueFd oom_control_;  // v1: held open for as long as the eventfd is registered
 };
-
-// The kernel's count of processes the OOM killer took in the container's memory cgroup
-// (v1 memory.oom_control, v2 memory.events "oom_kill"); 0 when it cannot be read.
-uint64_t OomKills(const jail::Cgroup& cg);
 
 }  // namespace bulkhead::runtime
