@@ -8,12 +8,15 @@ packages=(
   cmake ninja-build pkg-config g++ make
   libseccomp-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzers (libFuzzer with ASan/UBSan) build with clang
+  clang-14 libclang-rt-14-dev
   # the default rootfs and test workloads
   busybox-static
   # reference runtimes and clients for integration tests and benchmarks
   containerd runc crun bubblewrap hyperfine time podman
   # test helpers
   iproute2 util-linux procps python3
+  linux-source-6.1 bc flex bison libelf-dev libssl-dev cpio xz-utils qemu-system-x86  # guest kernel build, KVM test host
 )
 
 missing=()
