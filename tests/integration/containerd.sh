@@ -169,6 +169,35 @@ cases() {
   check_match "[$tag] ctr run -t: stdin is the terminal" 'in-tty' "$OUT"
   echo "runtty=$RC:$(printf '%s' "$OUT" | grep -c in-tty)" >>"$res"
 
+  # A whole spec given with --config, with hooks: createRuntime and poststop run
+  # on the host with the container's state on stdin; a failing hook fails the run.
+  local b hooks st
+  b=$(bundle_new "hooks-$tag")
+  cfg_plain "$b" "" /bin/sh -c 'echo hooked'
+  hooks="{'createRuntime': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat >$H_TMP/hook.$tag.create']}],
+           'poststop': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat >$H_TMP/hook.$tag.poststop']}]}"
+  cfg "$b" "c['root']['path'] = '$b/rootfs'; lin.pop('cgroupsPath'); c['hooks'] = $hooks"
+  id=hooks-$tag-$$
+  cap ctr_ run --rm --runc-binary "$r" --config "$b/config.json" "$id"
+  check_eq "[$tag] ctr run --config with hooks exits 0" 0 "$RC"
+  check_eq "[$tag] the workload of a --config spec runs" hooked "$OUT"
+  [ "$RC" -eq 0 ] || echo "$ERR" | tail -5 | sed 's/^/#   /'
+  st=$(cat "$H_TMP/hook.$tag.create" 2>/dev/null)
+  check_eq "[$tag] createRuntime hook got the state on stdin" "$id creating" \
+    "$(json_get "$st" id) $(json_get "$st" status)"
+  check_match "[$tag] createRuntime hook's state names the container's pid" '^[1-9][0-9]*$' "$(json_get "$st" pid)"
+  st=$(cat "$H_TMP/hook.$tag.poststop" 2>/dev/null)
+  check_eq "[$tag] poststop hook ran at delete with the state" "$id" "$(json_get "$st" id)"
+  echo "hooks=$RC:$OUT:$(json_get "$(cat "$H_TMP/hook.$tag.create")" status):$(json_get "$st" status)" >>"$res"
+  id=badhook-$tag-$$
+  cfg "$b" "c['hooks'] = {'createRuntime': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 9']}]}"
+  cap ctr_ run --rm --runc-binary "$r" --config "$b/config.json" "$id"
+  check_ne "[$tag] a failing createRuntime hook fails ctr run" 0 "$RC"
+  check_nomatch "[$tag] the workload of a failed hook never ran" hooked "$OUT"
+  echo "badhook=$([ "$RC" -ne 0 ] && echo failed || echo succeeded):$OUT" >>"$res"
+  ctr_ container delete "$id" >/dev/null 2>&1
+  check_gone "[$tag] nothing left of the failed-hook container" "$id" "/$NS/$id" "" "/run/containerd/runc/$NS"
+
   # A runtime failure must reach the caller as an error, not a hang or success.
   id=badcmd-$tag-$$
   cap ctr_ run --rm --runc-binary "$r" --rootfs "$rootfs" "$id" /no/such/binary
