@@ -1,0 +1,101 @@
+#include "vmm/kvm/kvm.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "base/syscall.h"
+
+namespace bulkhead::vmm {
+namespace {
+
+// Every capability the monitor relies on, with what it is for.
+struct RequiredCap {
+  long cap;
+  const char* name;
+};
+constexpr RequiredCap kRequiredCaps[] = {
+    {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP (in-kernel PIC/IOAPIC/LAPIC)"},
+    {KVM_CAP_PIT2, "KVM_CAP_PIT2 (in-kernel timer)"},
+    {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY (guest RAM from our mappings)"},
+    {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+    {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID (guest CPUID)"},
+    {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD (queue notifications without exits)"},
+    {KVM_CAP_IRQFD, "KVM_CAP_IRQFD (device interrupts from the event loop)"},
+    {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT (stopping vCPUs without races)"},
+};
+
+}  // namespace
+
+Status CheckKvmFlavour(const std::string& sysfs_module) {
+  struct stat st;
+  // PVM is a paravirtual nested hypervisor that exposes /dev/kvm but runs only
+  // guests built for it: an ordinary Linux kernel hangs at its first instructions.
+  if (stat((sysfs_module + "/kvm_pvm").c_str(), &st) == 0) {
+    return Error(
+        "this host's KVM is the paravirtual PVM hypervisor (kvm_pvm module loaded), "
+        "which cannot run an unmodified Linux guest; use a host with hardware "
+        "virtualization (kvm_intel or kvm_amd)");
+  }
+  return Ok();
+}
+
+Result<Kvm> Kvm::Open(const std::string& device, const std::string& sysfs_module) {
+  BH_TRY(CheckKvmFlavour(sysfs_module));
+  Kvm kvm;
+  kvm.fd_ = UniqueFd(open(device.c_str(), O_RDWR | O_CLOEXEC));
+  if (!kvm.fd_) {
+    int err = errno;
+    if (err == ENOENT) {
+      return Error(device + " does not exist: this host offers no KVM (needs kvm_intel or kvm_amd "
+                            "and hardware virtualization)", err);
+    }
+    if (err == EACCES || err == EPERM) {
+      return Error::Errno(err, "no permission to open " + device + " (the kvm group owns it)");
+    }
+    return Error::Errno(err, "opening " + device);
+  }
+  int version = ioctl(kvm.fd(), KVM_GET_API_VERSION, 0);
+  if (version != KVM_API_VERSION) {
+    return Error(device + " speaks KVM API version " + std::to_string(version) + ", expected " +
+                 std::to_string(KVM_API_VERSION));
+  }
+  for (const RequiredCap& c : kRequiredCaps) {
+    BH_ASSIGN(int have, kvm.CheckExtension(c.cap));
+    if (have <= 0) return Error(std::string("this host's KVM lacks ") + c.name);
+  }
+  kvm.vcpu_mmap_size_ = ioctl(kvm.fd(), KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (kvm.vcpu_mmap_size_ < static_cast<int>(sizeof(kvm_run))) {
+    return Error::FromErrno("KVM_GET_VCPU_MMAP_SIZE");
+  }
+  return kvm;
+}
+
+Result<int> Kvm::CheckExtension(long cap) const {
+  int r = ioctl(fd(), KVM_CHECK_EXTENSION, cap);
+  if (r < 0) return Error::FromErrno("KVM_CHECK_EXTENSION");
+  return r;
+}
+
+Result<std::vector<kvm_cpuid_entry2>> Kvm::SupportedCpuid() const {
+  // Grow the buffer until KVM stops answering E2BIG; 256 entries is far above
+  // what any CPU reports, so the loop is bounded.
+  for (uint32_t n = 64; n <= 1024; n *= 2) {
+    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
+    auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
+    c->nent = n;
+    if (ioctl(fd(), KVM_GET_SUPPORTED_CPUID, c) == 0) {
+      return std::vector<kvm_cpuid_entry2>(c->entries, c->entries + c->nent);
+    }
+    if (errno != E2BIG) return Error::FromErrno("KVM_GET_SUPPORTED_CPUID");
+  }
+  return Error("KVM_GET_SUPPORTED_CPUID: more than 1024 entries");
+}
+
+Result<UniqueFd> Kvm::CreateVmFd() const {
+  int vm = RetryEintr([&] { return ioctl(fd(), KVM_CREATE_VM, 0); });
+  if (vm < 0) return Error::FromErrno("KVM_CREATE_VM");
+  return UniqueFd(vm);
+}
+
+}  // namespace bulkhead::vmm
