@@ -1,0 +1,87 @@
+#include "vmm/config.h"
+
+#include <gtest/gtest.h>
+
+namespace bulkhead::vmm {
+namespace {
+
+std::string ErrorOf(const Status& s) { return s.ok() ? "" : s.error().message(); }
+
+TEST(VmConfig, JsonFillsEveryField) {
+  VmConfig c;
+  ASSERT_TRUE(ApplyJson(R"({"kernel": "/k", "initrd": "/i", "cmdline": "console=ttyS0", "vcpus": 4,
+      "memory_mib": 512, "disks": [{"id": "root", "path": "/r.img", "read_only": true}],
+      "serial": {"output": "file", "path": "/log"}, "console": {"socket": "/s"}, "rng": true})",
+                        &c)
+                  .ok());
+  EXPECT_EQ(c.kernel, "/k");
+  EXPECT_EQ(c.initrd, "/i");
+  EXPECT_EQ(c.vcpus, 4u);
+  EXPECT_EQ(c.memory_mib, 512u);
+  ASSERT_EQ(c.disks.size(), 1u);
+  EXPECT_TRUE(c.disks[0].read_only);
+  EXPECT_EQ(c.serial.output, SerialConfig::Output::kFile);
+  ASSERT_TRUE(c.console.has_value());
+  EXPECT_EQ(c.console->socket, "/s");
+  EXPECT_TRUE(c.rng);
+  EXPECT_TRUE(Validate(c).ok()) << ErrorOf(Validate(c));
+}
+
+TEST(VmConfig, UnknownKeysAreNamed) {
+  VmConfig c;
+  EXPECT_EQ(ErrorOf(ApplyJson(R"({"kernel": "/k", "gpu": true})", &c)), "unknown setting \"gpu\"");
+  EXPECT_EQ(ErrorOf(ApplyJson(R"({"disks": [{"id": "a", "path": "/p", "cache": 1}]})", &c)),
+            "unknown setting \"disks[0].cache\"");
+  EXPECT_NE(ErrorOf(ApplyJson(R"({"vcpus": "two"})", &c)).find("vcpus"), std::string::npos);
+  EXPECT_NE(ErrorOf(ApplyJson(R"({"serial": {"output": "tty"}})", &c)).find("serial.output"), std::string::npos);
+  EXPECT_FALSE(ApplyJson("{", &c).ok());
+}
+
+TEST(VmConfig, ValidateNamesWhatIsWrong) {
+  VmConfig c;
+  EXPECT_NE(ErrorOf(Validate(c)).find("no kernel"), std::string::npos);
+  c.kernel = "/k";
+  c.vcpus = 33;
+  EXPECT_NE(ErrorOf(Validate(c)).find("vcpus: 33"), std::string::npos);
+  c.vcpus = 0;
+  EXPECT_NE(ErrorOf(Validate(c)).find("vcpus: 0"), std::string::npos);
+  c.vcpus = 2;
+  c.memory_mib = 8;
+  EXPECT_NE(ErrorOf(Validate(c)).find("memory_mib: 8"), std::string::npos);
+  c.memory_mib = 128;
+  c.disks = {{"a", "/x", false}, {"a", "/y", true}};
+  EXPECT_NE(ErrorOf(Validate(c)).find("used twice"), std::string::npos);
+  c.disks = {{"a-very-long-disk-identifier", "/x", false}};
+  EXPECT_NE(ErrorOf(Validate(c)).find("longer than 20"), std::string::npos);
+  c.disks.clear();
+  c.console = ConsoleConfig{"/sock", 5};
+  EXPECT_NE(ErrorOf(Validate(c)).find("exactly one"), std::string::npos);
+  c.console = ConsoleConfig{"", 1};
+  EXPECT_NE(ErrorOf(Validate(c)).find("stdin, stdout"), std::string::npos);
+  c.console.reset();
+  c.serial.output = SerialConfig::Output::kFile;
+  EXPECT_NE(ErrorOf(Validate(c)).find("needs a path"), std::string::npos);
+  c.serial.path = "/log";
+  EXPECT_TRUE(Validate(c).ok());
+}
+
+TEST(VmConfig, Flags) {
+  auto d = ParseDiskFlag("id=root,path=/r.img,ro");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->id, "root");
+  EXPECT_EQ(d->path, "/r.img");
+  EXPECT_TRUE(d->read_only);
+  EXPECT_FALSE(ParseDiskFlag("id=root,path=/r.img,cache=none").ok());
+  EXPECT_FALSE(ParseDiskFlag("id").ok());
+  EXPECT_EQ(ParseSerialFlag("file:/x")->path, "/x");
+  EXPECT_EQ(ParseSerialFlag("none")->output, SerialConfig::Output::kNone);
+  EXPECT_FALSE(ParseSerialFlag("tty").ok());
+  EXPECT_EQ(ParseConsoleFlag("fd:7")->fd, 7);
+  EXPECT_EQ(ParseConsoleFlag("socket:/s")->socket, "/s");
+  EXPECT_FALSE(ParseConsoleFlag("fd:x").ok());
+  EXPECT_FALSE(ParseConsoleFlag("fd:").ok());
+  EXPECT_FALSE(ParseConsoleFlag("pipe").ok());
+}
+
+}  // namespace
+}  // namespace bulkhead::vmm
