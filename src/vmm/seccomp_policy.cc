@@ -1,0 +1,112 @@
+#include "vmm/seccomp_policy.h"
+
+#include <linux/futex.h>
+#include <linux/kvm.h>
+#include <sys/mman.h>
+
+#include <set>
+
+namespace bulkhead::vmm {
+namespace {
+
+oci::SeccompArg Eq(uint32_t index, uint64_t value) { return {index, value, 0, "SCMP_CMP_EQ"}; }
+// (arg & mask) == 0
+oci::SeccompArg MaskedZero(uint32_t index, uint64_t mask) { return {index, mask, 0, "SCMP_CMP_MASKED_EQ"}; }
+
+const std::vector<SyscallRule>& EventLoopRules() {
+  static const std::vector<SyscallRule> rules = {
+      {"epoll_wait", "waits for queue notifications, console input and signals", {}},
+      {"epoll_ctl", "pauses and resumes console input while the guest has no receive buffers", {}},
+      {"read", "drains eventfds and the signalfd; reads console and serial input", {}},
+      {"write", "raises interrupts through irqfds; console output; error messages", {}},
+      {"pread64", "virtio-blk reads straight into guest memory", {}},
+      {"pwrite64", "virtio-blk writes straight from guest memory", {}},
+      {"fdatasync", "virtio-blk flush requests", {}},
+      {"getrandom", "virtio-rng fills guest buffers", {}},
+      {"futex", "waits on a device lock held by a vCPU thread", {Eq(1, FUTEX_WAIT_PRIVATE)}},
+      {"futex", "wakes a vCPU thread waiting on a device lock", {Eq(1, FUTEX_WAKE_PRIVATE)}},
+      {"brk", "heap growth for descriptor chains copied out of guest memory", {}},
+      {"mmap", "large heap allocations; never executable", {MaskedZero(2, PROT_EXEC)}},
+      {"munmap", "frees large heap allocations", {}},
+      {"madvise", "the allocator returns freed memory", {}},
+      {"clock_gettime", "time when the vDSO cannot serve it", {}},
+      {"exit_group", "ends the VM (guest reset, signal, fatal error)", {}},
+  };
+  return rules;
+}
+
+const std::vector<SyscallRule>& VcpuRules() {
+  static const std::vector<SyscallRule> rules = {
+      {"ioctl", "runs the vCPU; no other KVM request is made after setup", {Eq(1, KVM_RUN)}},
+      {"write", "serial output; queue notifications forwarded to the event loop; interrupts", {}},
+      {"futex", "waits on a device lock held by another thread", {Eq(1, FUTEX_WAIT_PRIVATE)}},
+      {"futex", "wakes a thread waiting on a device lock", {Eq(1, FUTEX_WAKE_PRIVATE)}},
+      {"brk", "heap growth in device register handlers", {}},
+      {"mmap", "large heap allocations; never executable", {MaskedZero(2, PROT_EXEC)}},
+      {"munmap", "frees large heap allocations", {}},
+      {"madvise", "the allocator returns freed memory", {}},
+      {"exit_group", "ends the VM (reset, triple fault, fatal exit)", {}},
+  };
+  return rules;
+}
+
+std::string DescribeArgs(const std::vector<oci::SeccompArg>& args) {
+  std::string out;
+  for (const oci::SeccompArg& a : args) {
+    if (!out.empty()) out += ", ";
+    char buf[96];
+    if (a.op == "SCMP_CMP_MASKED_EQ") {
+      snprintf(buf, sizeof buf, "arg%u & 0x%llx == 0x%llx", a.index, static_cast<unsigned long long>(a.value),
+               static_cast<unsigned long long>(a.value_two));
+    } else {
+      snprintf(buf, sizeof buf, "arg%u == 0x%llx", a.index, static_cast<unsigned long long>(a.value));
+    }
+    out += buf;
+  }
+  return out.empty() ? "any" : out;
+}
+
+}  // namespace
+
+const char* RoleName(ThreadRole role) { return role == ThreadRole::kVcpu ? "vcpu" : "event loop"; }
+
+std::span<const SyscallRule> RulesFor(ThreadRole role) {
+  return role == ThreadRole::kVcpu ? VcpuRules() : EventLoopRules();
+}
+
+oci::Seccomp PolicyFor(ThreadRole role) {
+  oci::Seccomp p;
+  p.default_action = "SCMP_ACT_KILL_PROCESS";
+  p.architectures = {"SCMP_ARCH_X86_64"};
+  for (const SyscallRule& r : RulesFor(role)) {
+    oci::SeccompSyscall s;
+    s.names = {r.name};
+    s.action = "SCMP_ACT_ALLOW";
+    s.args = r.args;
+    p.syscalls.push_back(std::move(s));
+  }
+  return p;
+}
+
+Result<seccomp::Program> CompilePolicy(ThreadRole role) {
+  BH_ASSIGN(seccomp::Program prog, seccomp::Compile(PolicyFor(role)));
+  prog.flags = 0;  // this thread only: each role installs its own list
+  return prog;
+}
+
+std::string DescribePolicies() {
+  std::string out;
+  for (ThreadRole role : {ThreadRole::kEventLoop, ThreadRole::kVcpu}) {
+    std::set<std::string> names;
+    for (const SyscallRule& r : RulesFor(role)) names.insert(r.name);
+    out += "### " + std::string(RoleName(role)) + " thread: " + std::to_string(names.size()) +
+           " system calls\n\n| syscall | arguments | why |\n| --- | --- | --- |\n";
+    for (const SyscallRule& r : RulesFor(role)) {
+      out += "| " + std::string(r.name) + " | " + DescribeArgs(r.args) + " | " + r.reason + " |\n";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace bulkhead::vmm
