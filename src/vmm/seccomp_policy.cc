@@ -39,6 +39,7 @@ const std::vector<SyscallRule>& VcpuRules() {
   static const std::vector<SyscallRule> rules = {
       {"ioctl", "runs the vCPU; no other KVM request is made after setup", {Eq(1, KVM_RUN)}},
       {"write", "serial output; queue notifications forwarded to the event loop; interrupts", {}},
+      {"poll", "serial output to a pipe or terminal is written only when it cannot block", {}},
       {"futex", "waits on a device lock held by another thread", {Eq(1, FUTEX_WAIT_PRIVATE)}},
       {"futex", "wakes a thread waiting on a device lock", {Eq(1, FUTEX_WAKE_PRIVATE)}},
       {"brk", "heap growth in device register handlers", {}},

@@ -127,7 +127,8 @@ Result<VcpuExit> Vcpu::Decode() {
       }
       e.kind = run_->io.direction == KVM_EXIT_IO_OUT ? VcpuExit::Kind::kIoOut : VcpuExit::Kind::kIoIn;
       e.addr = run_->io.port;
-      e.data = std::span<uint8_t>(base + off, run_->io.size);
+      // A string instruction (rep outs/ins) moves `count` items of `size` bytes.
+      e.data = std::span<uint8_t>(base + off, static_cast<size_t>(len));
       e.count = run_->io.count;
       return e;
     }

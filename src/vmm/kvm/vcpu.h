@@ -30,7 +30,7 @@ struct VcpuExit {
   Kind kind = Kind::kFailed;
   uint64_t addr = 0;          // port or guest-physical address
   std::span<uint8_t> data;    // inside kvm_run; valid until the next Run()
-  uint32_t count = 1;         // repeat count of a string port instruction
+  uint32_t count = 1;         // port exits: data holds `count` items of data.size()/count bytes
   uint64_t reason = 0;
 };
 
