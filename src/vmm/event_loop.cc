@@ -14,15 +14,18 @@ Result<EventLoop> EventLoop::Create() {
   return loop;
 }
 
-Status EventLoop::Add(int fd, std::function<void()> handler) {
+Status EventLoop::Add(int fd, std::function<void()> handler) { return Add(fd, EPOLLIN, std::move(handler)); }
+
+Status EventLoop::Add(int fd, uint32_t events, std::function<void()> handler) {
   if (handlers_.count(fd) != 0) return Error("event loop: fd " + std::to_string(fd) + " added twice");
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = events;
   ev.data.fd = fd;
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
     return Error::FromErrno("epoll_ctl add fd " + std::to_string(fd));
   }
   handlers_[fd] = std::move(handler);
+  events_[fd] = events;
   return Ok();
 }
 
@@ -34,8 +37,10 @@ Status EventLoop::Pause(int fd) {
 }
 
 Status EventLoop::Resume(int fd) {
+  auto it = events_.find(fd);
+  if (it == events_.end()) return Error("event loop: resuming fd " + std::to_string(fd) + " never added");
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = it->second;
   ev.data.fd = fd;
   if (epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) return Error::FromErrno("epoll_ctl resume");
   return Ok();

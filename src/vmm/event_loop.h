@@ -3,6 +3,7 @@
 // Handlers run in this thread only; a handler ends the VM by exiting the process.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 
@@ -17,6 +18,8 @@ class EventLoop {
 
   // Calls `handler` whenever `fd` is readable (level-triggered).
   Status Add(int fd, std::function<void()> handler);
+  // Calls `handler` on the given epoll events (EPOLLIN, EPOLLOUT, EPOLLET...).
+  Status Add(int fd, uint32_t events, std::function<void()> handler);
   // Stops and restarts watching `fd` (e.g. console input while the guest has
   // no receive buffers), without forgetting its handler.
   Status Pause(int fd);
@@ -28,6 +31,7 @@ class EventLoop {
  private:
   UniqueFd epoll_;
   std::map<int, std::function<void()>> handlers_;
+  std::map<int, uint32_t> events_;
 };
 
 }  // namespace bulkhead::vmm

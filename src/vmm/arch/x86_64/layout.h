@@ -100,6 +100,12 @@ constexpr uint16_t kI8042CommandPort = 0x64;
 // MP table entries fit the EBDA's KiB up to this many vCPUs.
 constexpr uint32_t kMaxVcpus = 32;
 
+// Pages Intel VMX needs for real-mode emulation (KVM_SET_TSS_ADDR takes three
+// pages, KVM_SET_IDENTITY_MAP_ADDR one), inside the MMIO gap just below the
+// BIOS area where no RAM or device sits.
+constexpr GuestAddress kKvmIdentityMapAddr{0xfeffc000};
+constexpr GuestAddress kKvmTssAddr{0xfeffd000};
+
 // Guest RAM for `mem_bytes` of memory (rounded down to whole pages): one range
 // from 0 up to the MMIO gap, and the rest, if any, from 4 GiB up. A size so
 // large that the high range would pass 2^64 is cut there.
