@@ -167,6 +167,9 @@ Status Validate(const VmConfig& c) {
   if (c.serial.output != SerialConfig::Output::kFile && !c.serial.path.empty()) {
     return Error("serial: a path is given but the output is not \"file\"");
   }
+  if (c.seccomp_selftest != VmConfig::SelfTest::kNone && !c.jail) {
+    return Error("--seccomp-selftest needs the jail (no seccomp without it): drop --no-jail");
+  }
   if (c.console) {
     bool has_socket = !c.console->socket.empty();
     bool has_fd = c.console->fd >= 0;

@@ -48,6 +48,10 @@ struct VmConfig {
   std::optional<ConsoleConfig> console;
   bool rng = false;
   bool jail = true;  // enter namespaces, drop privileges, seccomp (off only for debugging)
+  // Proof that a thread's seccomp list is installed: that thread makes a
+  // forbidden system call right after installing it (--seccomp-selftest).
+  enum class SelfTest { kNone, kVcpu, kEventLoop };
+  SelfTest seccomp_selftest = SelfTest::kNone;
 };
 
 // Parses a JSON document into `config`, on top of what it holds.

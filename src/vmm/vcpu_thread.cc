@@ -1,5 +1,6 @@
 #include "vmm/vcpu_thread.h"
 
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -53,6 +54,7 @@ void RunVcpuThread(const VcpuThreadContext& ctx) {
       ReportFatal("vCPU " + std::to_string(ctx.vcpu->index()) + ": " + installed.error().message());
       _exit(kExitMonitorError);
     }
+    if (ctx.seccomp_selftest) syscall(SYS_getppid);
   }
   for (;;) {
     auto exit = ctx.vcpu->Run();

@@ -18,6 +18,9 @@ struct VcpuThreadContext {
   const Bus* pio = nullptr;
   const Bus* mmio = nullptr;
   const seccomp::Program* filter = nullptr;  // null only without the jail
+  // Self-test: right after installing the filter, make a system call outside
+  // the vCPU list; the kernel must kill the monitor (SIGSYS).
+  bool seccomp_selftest = false;
 };
 
 [[noreturn]] void RunVcpuThread(const VcpuThreadContext& ctx);
