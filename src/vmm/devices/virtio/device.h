@@ -73,11 +73,12 @@ class VirtioDevice {
 
   // Host-side fds the device reads or writes (console input/output); the
   // event loop calls the transport's ProcessDeviceEvent() when one is ready.
+  // kMore: the budget ran out with work left (the transport re-kicks).
   virtual std::vector<DeviceEventSource> event_sources() const { return {}; }
-  virtual Status OnEvent(GuestMemory& mem, std::span<Virtqueue> queues) {
+  virtual Result<QueueWork> OnEvent(GuestMemory& mem, std::span<Virtqueue> queues) {
     (void)mem;
     (void)queues;
-    return Ok();
+    return QueueWork::kDone;
   }
 
   // Device reset (status 0): drop any in-flight state.

@@ -277,9 +277,17 @@ void MmioTransport::ProcessDeviceEvent() {
   // Before DRIVER_OK the data waits in the fd; the device reads it once the
   // driver posts buffers.
   if ((status_ & kStatusDriverOk) == 0 || (status_ & kStatusNeedsReset) != 0) return;
-  Status s = device_->OnEvent(mem_, queues_);
+  auto work = device_->OnEvent(mem_, queues_);
   SignalUsedBuffers();
-  if (!s.ok()) FailDevice(std::move(s).error().Context("device event"));
+  if (!work.ok()) {
+    FailDevice(std::move(work).error().Context("device event"));
+    return;
+  }
+  // Work left over: a kick on every queue brings the event loop back here
+  // through ProcessQueue(), which takes the device's queues in turn.
+  if (*work == QueueWork::kMore) {
+    for (const EventFd& n : notify_) n.Signal();
+  }
 }
 
 uint32_t MmioTransport::status() const {

@@ -100,7 +100,8 @@ class MmioTransport : public BusDevice {
   void ProcessQueue(uint16_t q);
   // fds of the device itself (console), each with the epoll events wanted.
   std::vector<DeviceEventSource> device_event_sources() const;
-  // One of device_event_sources() is ready.
+  // One of device_event_sources() is ready. Work the device leaves for later
+  // is resumed through the queues' notify eventfds.
   void ProcessDeviceEvent();
 
   uint32_t status() const;
