@@ -1,0 +1,102 @@
+// bh-escape list            every attempt: name, expected outcome, why (tab-separated)
+// bh-escape run NAME        performs one attempt and prints
+//                           "attempt=NAME expected=E observed=O result=PASS|FAIL"
+// bh-escape whoami          prints "euid=N" (what a setuid copy of this binary runs as)
+//
+// `run` performs the attempt in a child, so an attempt the sandbox kills (SIGSYS from a
+// seccomp KILL action, SIGSEGV) is still reported, as "SIG<name>".
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "attempt.h"
+
+namespace bulkhead::escape {
+namespace {
+
+Attempts All() {
+  Attempts all;
+  AddMountAttempts(all);
+  AddProcessAttempts(all);
+  AddKernelAttempts(all);
+  AddFileAttempts(all);
+  AddRuntimeAttempts(all);
+  AddNetworkAttempts(all);
+  return all;
+}
+
+std::string Perform(const Attempt& a) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return Setup("pipe: " + ErrnoName(errno));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) return Setup("fork: " + ErrnoName(errno));
+  if (pid == 0) {
+    close(p[0]);
+    g_report_fd = p[1];
+    std::string seen = a.run();
+    (void)!write(p[1], seen.data(), seen.size());
+    _exit(0);
+  }
+  close(p[1]);
+  std::string seen;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(p[0], buf, sizeof buf)) > 0) seen.append(buf, static_cast<size_t>(n));
+  close(p[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    const char* sig = sigabbrev_np(WTERMSIG(status));
+    return std::string("SIG") + (sig != nullptr ? sig : std::to_string(WTERMSIG(status)));
+  }
+  if (seen.empty()) return "exit=" + std::to_string(WEXITSTATUS(status));
+  return seen;
+}
+
+int Run(std::string_view name) {
+  for (const Attempt& a : All()) {
+    if (a.name != name) continue;
+    std::string seen = Perform(a);
+    bool pass = Matches(seen, a.expected);
+    printf("attempt=%.*s expected=%.*s observed=%s result=%s\n", static_cast<int>(a.name.size()),
+           a.name.data(), static_cast<int>(a.expected.size()), a.expected.data(), seen.c_str(),
+           pass ? "PASS" : "FAIL");
+    fflush(stdout);
+    return pass ? 0 : 1;
+  }
+  fprintf(stderr, "bh-escape: no attempt named '%.*s' (see `bh-escape list`)\n",
+          static_cast<int>(name.size()), name.data());
+  return 2;
+}
+
+int List() {
+  for (const Attempt& a : All()) {
+    printf("%.*s\t%.*s\t%.*s\n", static_cast<int>(a.name.size()), a.name.data(),
+           static_cast<int>(a.expected.size()), a.expected.data(), static_cast<int>(a.why.size()),
+           a.why.data());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace bulkhead::escape
+
+int main(int argc, char** argv) {
+  using namespace bulkhead::escape;
+  std::string_view verb = argc > 1 ? argv[1] : "";
+  if (verb == "list" && argc == 2) return List();
+  if (verb == "run" && argc == 3) return Run(argv[2]);
+  if (verb == "whoami" && argc == 2) {
+    printf("euid=%u\n", geteuid());
+    return 0;
+  }
+  fprintf(stderr, "usage: bh-escape list | run NAME | whoami\n");
+  return 2;
+}
