@@ -10,7 +10,8 @@
 //   0x0002_0000  kernel command line
 //   0x0009_fc00  EBDA: the MP table; reserved up to 1 MiB (VGA hole, BIOS ROM)
 //   0x0010_0000  kernel (HIMEM_START), then RAM up to the MMIO gap
-//   0xc000_0000  32-bit MMIO gap: virtio-mmio window, IOAPIC, local APIC
+//   0xc000_0000  32-bit MMIO gap: virtio-mmio window, IOAPIC, local APIC,
+//                KVM's identity map and TSS pages
 //   0x1_0000_0000  RAM above 4 GiB
 #pragma once
 
@@ -86,6 +87,14 @@ constexpr uint32_t kVirtioMaxDevices = kMaxIrq - kVirtioFirstIrq + 1;
 constexpr GuestAddress kIoapicAddr{0xfec00000};
 constexpr uint32_t kIoapicPins = 24;
 constexpr GuestAddress kLapicAddr{0xfee00000};
+
+// KVM's own pages on Intel VMX, set once per VM: the real-mode TSS
+// (KVM_SET_TSS_ADDR, three pages) and the EPT identity map page table
+// (KVM_SET_IDENTITY_MAP_ADDR, one page just below it). In the gap, above
+// every device, where the guest has no RAM.
+constexpr GuestAddress kKvmIdentityMapAddr{0xfffbc000};
+constexpr GuestAddress kKvmTssAddr{0xfffbd000};
+constexpr uint64_t kKvmTssSize = 3 * kPageSize;
 
 // 8250 UART at the COM1 port range, on ISA IRQ 4.
 constexpr uint16_t kCom1Port = 0x3f8;

@@ -73,6 +73,9 @@ TEST(Layout, DevicesLiveInTheGap) {
   EXPECT_LE(virtio_end, kIoapicAddr.raw());
   EXPECT_LT(kIoapicAddr, kLapicAddr);
   EXPECT_LT(kLapicAddr, kMmioGapEnd);
+  EXPECT_GT(kKvmIdentityMapAddr.raw(), kLapicAddr.raw() + kPageSize);
+  EXPECT_EQ(kKvmIdentityMapAddr.raw() + kPageSize, kKvmTssAddr.raw());
+  EXPECT_LE(kKvmTssAddr.raw() + kKvmTssSize, kMmioGapEnd.raw());
   EXPECT_LT(kMaxIrq, kIoapicPins);
   EXPECT_LT(kCom1Irq, kVirtioFirstIrq);
 }
