@@ -88,14 +88,6 @@ constexpr GuestAddress kIoapicAddr{0xfec00000};
 constexpr uint32_t kIoapicPins = 24;
 constexpr GuestAddress kLapicAddr{0xfee00000};
 
-// KVM's own pages on Intel VMX, set once per VM: the real-mode TSS
-// (KVM_SET_TSS_ADDR, three pages) and the EPT identity map page table
-// (KVM_SET_IDENTITY_MAP_ADDR, one page just below it). In the gap, above
-// every device, where the guest has no RAM.
-constexpr GuestAddress kKvmIdentityMapAddr{0xfffbc000};
-constexpr GuestAddress kKvmTssAddr{0xfffbd000};
-constexpr uint64_t kKvmTssSize = 3 * kPageSize;
-
 // 8250 UART at the COM1 port range, on ISA IRQ 4.
 constexpr uint16_t kCom1Port = 0x3f8;
 constexpr uint16_t kCom1PortCount = 8;
