@@ -1,8 +1,10 @@
 # bulkhead: two set-up commands, `make demo` and `make test`; the rest are steps they use.
 BUILD ?= build
+# Seconds each fuzz target runs under `make fuzz`.
+FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build rootfs demo test unit integration bench clean
+.PHONY: all deps build rootfs demo test unit integration fuzz sanitize bench clean
 
 all: build
 
@@ -29,6 +31,15 @@ unit: build
 
 integration: rootfs
 	cd $(BUILD) && ctest --output-on-failure -L integration
+
+# Each libFuzzer target for FUZZ_SECONDS (clang build in $(BUILD)/fuzz); `make test` runs
+# a short smoke of each.
+fuzz: deps
+	@bash tools/fuzz.sh run $(BUILD) $(FUZZ_SECONDS)
+
+# Only the ASan+UBSan part of `make test`.
+sanitize: rootfs
+	cd $(BUILD) && ctest --output-on-failure -L sanitize
 
 bench: rootfs
 	@bash bench/run.sh $(BUILD)

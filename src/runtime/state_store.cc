@@ -30,7 +30,10 @@ const char* StatusName(ContainerStatus s) {
 
 Status ValidateId(const std::string& id) {
   if (id.empty()) return Error("container id must not be empty", EINVAL);
-  if (id.size() > 1024) return Error("container id is longer than 1024 bytes", EINVAL);
+  // The id names a directory under --root (and by default a cgroup): NAME_MAX bounds it.
+  if (id.size() > kMaxIdBytes) {
+    return Error("container id is longer than " + std::to_string(kMaxIdBytes) + " bytes", EINVAL);
+  }
   if (id == "." || id == "..") return Error("invalid container id \"" + id + "\"", EINVAL);
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -78,7 +81,7 @@ Result<UniqueFd> StateStore::Lock(const std::string& id) const {
   return r;
 }
 
-Status StateStore::Save(const ContainerState& s) const {
+std::string StateFileJson(const ContainerState& s) {
   json j = {{"id", s.id},
             {"bundle", s.bundle},
             {"rootfs", s.rootfs},
@@ -89,21 +92,13 @@ Status StateStore::Save(const ContainerState& s) const {
             {"cgroups_enabled", s.cgroups_enabled},
             {"annotations", s.annotations}};
   if (json hooks = HooksToJson(s.hooks); !hooks.empty()) j["hooks"] = std::move(hooks);
-  return WriteFileAtomic(Dir(s.id) + "/state.json", j.dump(), 0600);
+  // create refuses paths that are not UTF-8; should one get here, alter it, never throw.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-Result<ContainerState> StateStore::Load(const std::string& id) const {
-  BH_TRY(ValidateId(id));
-  std::string path = Dir(id) + "/state.json";
-  Result<std::string> text = ReadFile(path, 1 << 20);
-  if (!text.ok()) {
-    if (text.error().errno_value() == ENOENT) {
-      return Error("container \"" + id + "\" does not exist", ENOENT);
-    }
-    return std::move(text).error();
-  }
-  json j = json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Error(path + ": corrupt state file", EINVAL);
+Result<ContainerState> ParseStateFile(std::string_view text, const std::string& id) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Error("corrupt state file", EINVAL);
   ContainerState s;
   auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
   s.id = str("id");
@@ -124,7 +119,26 @@ Result<ContainerState> StateStore::Load(const std::string& id) const {
     }
   }
   if (j.contains("hooks")) s.hooks = HooksFromJson(j["hooks"]);
-  if (s.id != id || s.pid <= 0) return Error(path + ": corrupt state file", EINVAL);
+  if (s.id != id || s.pid <= 0) return Error("corrupt state file", EINVAL);
+  return s;
+}
+
+Status StateStore::Save(const ContainerState& s) const {
+  return WriteFileAtomic(Dir(s.id) + "/state.json", StateFileJson(s), 0600);
+}
+
+Result<ContainerState> StateStore::Load(const std::string& id) const {
+  BH_TRY(ValidateId(id));
+  std::string path = Dir(id) + "/state.json";
+  Result<std::string> text = ReadFile(path, 1 << 20);
+  if (!text.ok()) {
+    if (text.error().errno_value() == ENOENT) {
+      return Error("container \"" + id + "\" does not exist", ENOENT);
+    }
+    return std::move(text).error();
+  }
+  Result<ContainerState> s = ParseStateFile(*text, id);
+  if (!s.ok()) return Error(path + ": corrupt state file", EINVAL);
   return s;
 }
 

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -32,8 +33,14 @@ struct ContainerState {
 enum class ContainerStatus { kCreating, kCreated, kRunning, kPaused, kStopped };
 const char* StatusName(ContainerStatus s);
 
-// Container ids: letters, digits and _ + - . ; not "." or "..", at most 1024 bytes.
+// Container ids: letters, digits and _ + - . ; not "." or "..", at most kMaxIdBytes.
+inline constexpr size_t kMaxIdBytes = 255;
 Status ValidateId(const std::string& id);
+
+// state.json as Save writes it, and read back: fields of the wrong type read as unset; the
+// file must name `id` and a pid > 0 ("corrupt state file" otherwise).
+std::string StateFileJson(const ContainerState& state);
+Result<ContainerState> ParseStateFile(std::string_view text, const std::string& id);
 
 class StateStore {
  public:

@@ -35,6 +35,8 @@ TEST(ValidateId, RefusesPathsAndDots) {
     EXPECT_FALSE(s.ok()) << bad;
   }
   EXPECT_FALSE(ValidateId(std::string(1025, 'a')).ok());
+  EXPECT_TRUE(ValidateId(std::string(255, 'a')).ok());
+  EXPECT_FALSE(ValidateId(std::string(256, 'a')).ok());
 }
 
 TEST_F(StateStoreTest, CreateTwiceSaysAlreadyExists) {
