@@ -77,7 +77,7 @@ Result<std::optional<uint64_t>> FindPvhEntryNote(std::span<const uint8_t> notes,
     std::memcpy(&nh, notes.data() + pos, sizeof nh);
     const uint64_t name_at = pos + sizeof nh;
     const uint64_t desc_at = AlignUp(name_at + nh.n_namesz, align);
-    const uint64_t next = AlignUp(desc_at + nh.n_descsz, align);  // no overflow: all terms < 2^34
+    const uint64_t next = AlignUp(desc_at + nh.n_descsz, align);  // pos < size, sizes < 2^32: no wrap
     if (desc_at + nh.n_descsz > notes.size()) {
       return Error("ELF note at " + Hex(pos) + " runs past the end of its segment");
     }
