@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <vector>
 
@@ -71,6 +72,28 @@ std::vector<uint8_t> ValidBlockInput() {
 TEST(FuzzSupport, ValidInputsReachTheDevices) {
   EXPECT_EQ(FuzzVirtqueue(ValidQueueInput()), 2u);
   EXPECT_EQ(FuzzBlockRequests(ValidBlockInput()), 2u);
+  auto read_only = ValidBlockInput();
+  read_only[1] = 1;
+  EXPECT_EQ(FuzzBlockRequests(read_only), 2u);
+}
+
+size_t OpenFds() {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// A fuzzer runs millions of inputs in one process: nothing may accumulate.
+TEST(FuzzSupport, NoFdIsLeftBehind) {
+  const size_t before = OpenFds();
+  auto block = ValidBlockInput();
+  block[1] = 1;  // read-only: the memfd is reopened
+  for (int i = 0; i < 50; ++i) {
+    FuzzBlockRequests(block);
+    FuzzBlockRequests(ValidBlockInput());
+    FuzzVirtqueue(ValidQueueInput());
+  }
+  EXPECT_EQ(OpenFds(), before);
 }
 
 TEST(FuzzSupport, ShortInputsAreIgnored) {
