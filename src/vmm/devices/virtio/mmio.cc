@@ -223,6 +223,9 @@ void MmioTransport::ActivateDevice() {
     return;
   }
   status_ |= kStatusDriverOk;
+  // A kick that came before DRIVER_OK was dropped; look at every queue once so
+  // buffers posted that early are not left waiting for a kick that came already.
+  for (uint16_t q = 0; q < queues_.size(); ++q) ProcessQueueLocked(q);
 }
 
 void MmioTransport::ResetDevice() {

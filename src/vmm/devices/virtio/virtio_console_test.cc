@@ -183,20 +183,21 @@ TEST_F(ConsoleTest, EventSourcesNameBothFds) {
 }
 
 TEST_F(ConsoleTest, ResetForgetsInFlightBuffers) {
-  PostRx(1, 16);
+  PostRx(1, 16);  // held by the console, waiting for input
   driver_->Write32(mmio::kStatus, 0);
   Send("after reset");
-  transport_->ProcessDeviceEvent();  // not active: ignored
-  ASSERT_TRUE(driver_->Init(kVirtioFVersion1, {&rx_, &tx_}));
-  // The ring starts over at index 0 after a reset.
-  TestRing fresh(mem_, 8, 0x1000, 0x2000, 0x3000);
-  ASSERT_TRUE(mem_.WriteObj<uint16_t>(GuestAddress(0x2002), 0).ok());
-  ASSERT_TRUE(mem_.WriteObj<uint16_t>(GuestAddress(0x3002), 0).ok());
-  fresh.SetDesc(0, kRxBuf, 64, kDescWrite);
-  fresh.Publish(0);
+  transport_->ProcessDeviceEvent();  // not active: ignored, the bytes stay in the fd
+  EXPECT_EQ(rx_.UsedIdx(), 0);
+  // The driver brings the device up again on fresh rings; the old buffer is
+  // forgotten and the input lands in the new one.
+  TestRing rx2(mem_, 8, 0x7000, 0x8000, 0x9000), tx2(mem_, 8, 0xa000, 0xb000, 0xc000);
+  ASSERT_TRUE(driver_->Init(kVirtioFVersion1, {&rx2, &tx2}));
+  rx2.SetDesc(0, kRxBuf + 0x8000, 64, kDescWrite);
+  rx2.Publish(0);
   driver_->Notify(VirtioConsole::kReceiveQueue);
-  ASSERT_EQ(fresh.UsedIdx(), 1);
-  EXPECT_EQ(fresh.UsedLen(0), 11u);
+  ASSERT_EQ(rx2.UsedIdx(), 1);
+  EXPECT_EQ(rx2.UsedLen(0), 11u);
+  EXPECT_EQ(rx_.UsedIdx(), 0);
 }
 
 TEST(Console, WithoutFdsOutputIsDroppedAndNothingIsRead) {

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "vmm/devices/virtio/mmio.h"
 #include "vmm/devices/virtio/rng.h"
 #include "vmm/devices/virtio/test_driver.h"
@@ -180,6 +183,40 @@ TEST_F(MmioTest, NotifyBeforeDriverOkAndForUnknownQueuesIsIgnored) {
   EXPECT_EQ(ring_.UsedIdx(), 0);
   ASSERT_TRUE(driver_->Init(kVirtioFVersion1, {&ring_}));
   driver_->Notify(5);
+  EXPECT_EQ(driver_->Read32(mmio::kStatus), kAllOk);
+}
+
+TEST_F(MmioTest, BuffersPostedBeforeDriverOkAreServedAtActivation) {
+  ASSERT_TRUE(driver_->Negotiate(kVirtioFVersion1));
+  driver_->SetupQueue(0, ring_);
+  ring_.SetDesc(0, kBuf, 8, kDescWrite);
+  ring_.Publish(0);
+  driver_->Notify(0);  // too early: dropped
+  EXPECT_EQ(ring_.UsedIdx(), 0);
+  driver_->DriverOk();
+  EXPECT_EQ(ring_.UsedIdx(), 1);
+}
+
+// vCPU threads handle MMIO while the event loop processes the queue.
+TEST_F(MmioTest, ConcurrentNotifyAndInterruptHandling) {
+  ASSERT_TRUE(driver_->Init(kVirtioFVersion1, {&ring_}));
+  std::atomic<bool> done{false};
+  std::thread vcpu([&] {
+    while (!done.load()) {
+      driver_->TakeInterrupt();
+      driver_->Read32(mmio::kQueueReady);
+    }
+  });
+  const uint16_t total = 2000;
+  for (uint16_t i = 0; i < total; ++i) {
+    const uint16_t d = static_cast<uint16_t>(i % ring_.size());
+    ring_.SetDesc(d, kBuf + 8u * d, 8, kDescWrite);
+    ring_.Publish(d);
+    transport_->ProcessQueue(0);
+  }
+  done = true;
+  vcpu.join();
+  EXPECT_EQ(ring_.UsedIdx(), total);
   EXPECT_EQ(driver_->Read32(mmio::kStatus), kAllOk);
 }
 
