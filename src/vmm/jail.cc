@@ -5,7 +5,9 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +23,14 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 // The empty root is mounted over /proc: a directory every Linux system has, and
 // hiding the host's process list behind it costs nothing in our own namespace.
 constexpr const char* kRootMountpoint = "/proc";
+
+// The initial ramfs is the one root pivot_root refuses; it is a ramfs or tmpfs
+// mount whose root is its own mount (no parent mount above "/").
+bool RootIsInitramfs() {
+  struct statfs fs;
+  if (statfs("/", &fs) != 0) return false;
+  return fs.f_type == RAMFS_MAGIC || fs.f_type == TMPFS_MAGIC;
+}
 
 }  // namespace
 
@@ -90,8 +100,18 @@ Status PivotToEmptyRoot() {
   }
   if (chdir(kRootMountpoint) != 0) return Error::FromErrno("entering the jail's root");
   // pivot_root(".", "."): the old root ends up stacked on the new one, then detached.
-  if (syscall(SYS_pivot_root, ".", ".") != 0) return Error::FromErrno("pivot_root into the jail");
-  if (umount2(".", MNT_DETACH) != 0) return Error::FromErrno("detaching the host's root");
+  if (syscall(SYS_pivot_root, ".", ".") == 0) {
+    if (umount2(".", MNT_DETACH) != 0) return Error::FromErrno("detaching the host's root");
+  } else if (errno == EINVAL && RootIsInitramfs()) {
+    // A host running from its initramfs (rootfs) cannot pivot_root away from
+    // it; move the empty root over "/" and chroot into it instead. The host's
+    // tree stays mounted underneath, out of reach: leaving a chroot takes
+    // CAP_SYS_CHROOT and the chroot call, and the monitor keeps neither.
+    if (mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) return Error::FromErrno("moving the jail's root over /");
+    if (chroot(".") != 0) return Error::FromErrno("chroot into the jail");
+  } else {
+    return Error::FromErrno("pivot_root into the jail");
+  }
   if (chdir("/") != 0) return Error::FromErrno("chdir / in the jail");
   if (mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
     return Error::FromErrno("making the jail's root read-only");

@@ -1,10 +1,13 @@
 #include "vmm/kvm/kvm.h"
 
 #include <fcntl.h>
+#include <algorithm>
+#include <cstring>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "base/syscall.h"
+#include "vmm/kvm/flex_ioctls.h"
 
 namespace bulkhead::vmm {
 namespace {
@@ -78,18 +81,16 @@ Result<int> Kvm::CheckExtension(long cap) const {
 }
 
 Result<std::vector<kvm_cpuid_entry2>> Kvm::SupportedCpuid() const {
-  // Grow the buffer until KVM stops answering E2BIG; 256 entries is far above
-  // what any CPU reports, so the loop is bounded.
-  for (uint32_t n = 64; n <= 1024; n *= 2) {
-    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
-    auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
-    c->nent = n;
-    if (ioctl(fd(), KVM_GET_SUPPORTED_CPUID, c) == 0) {
-      return std::vector<kvm_cpuid_entry2>(c->entries, c->entries + c->nent);
-    }
-    if (errno != E2BIG) return Error::FromErrno("KVM_GET_SUPPORTED_CPUID");
-  }
-  return Error("KVM_GET_SUPPORTED_CPUID: more than 1024 entries");
+  // KVM refuses more than KVM_MAX_CPUID_ENTRIES (EINVAL) and fewer than it
+  // needs (E2BIG), so ask once with its maximum.
+  constexpr uint32_t kMaxEntries = 256;
+  std::vector<uint8_t> buf = FlexBuffer<kvm_cpuid_entry2>(kMaxEntries, nullptr);
+  if (ioctl(fd(), kKvmGetSupportedCpuid, buf.data()) != 0) return Error::FromErrno("KVM_GET_SUPPORTED_CPUID");
+  FlexHeader h;
+  memcpy(&h, buf.data(), sizeof h);
+  std::vector<kvm_cpuid_entry2> entries(std::min(h.count, kMaxEntries));
+  memcpy(entries.data(), buf.data() + sizeof h, entries.size() * sizeof(kvm_cpuid_entry2));
+  return entries;
 }
 
 Result<UniqueFd> Kvm::CreateVmFd() const {

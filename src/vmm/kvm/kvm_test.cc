@@ -1,4 +1,5 @@
 #include "vmm/kvm/kvm.h"
+#include "vmm/kvm/flex_ioctls.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -40,6 +41,20 @@ TEST(Kvm, NotAKvmDeviceIsRefused) {
   ASSERT_FALSE(kvm.ok());
   EXPECT_NE(kvm.error().message().find("KVM API version"), std::string::npos) << kvm.error().message();
   rmdir(dir.c_str());
+}
+
+// The request numbers the kernel's C headers produce (checked against a C
+// compile of <linux/kvm.h>): the sizes must be the 8-byte C header.
+TEST(Kvm, FlexArrayRequestsCarryTheCSizes) {
+  EXPECT_EQ(kKvmGetSupportedCpuid, 0xc008ae05ul);
+  EXPECT_EQ(kKvmSetCpuid2, 0x4008ae90ul);
+  EXPECT_EQ(kKvmSetMsrs, 0x4008ae89ul);
+  kvm_msr_entry e[2]{};
+  e[1].index = 0x10;
+  std::vector<uint8_t> buf = FlexBuffer(2, e);
+  ASSERT_EQ(buf.size(), 8 + 2 * sizeof(kvm_msr_entry));
+  EXPECT_EQ(buf[0], 2);
+  EXPECT_EQ(buf[8 + sizeof(kvm_msr_entry)], 0x10);
 }
 
 }  // namespace

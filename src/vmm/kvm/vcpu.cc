@@ -1,4 +1,5 @@
 #include "vmm/kvm/vcpu.h"
+#include "vmm/kvm/flex_ioctls.h"
 
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -48,20 +49,14 @@ Vcpu::~Vcpu() {
 }
 
 Status Vcpu::SetCpuid(const std::vector<kvm_cpuid_entry2>& entries) {
-  std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2));
-  auto* c = reinterpret_cast<kvm_cpuid2*>(buf.data());
-  c->nent = static_cast<uint32_t>(entries.size());
-  memcpy(c->entries, entries.data(), entries.size() * sizeof(kvm_cpuid_entry2));
-  if (ioctl(fd(), KVM_SET_CPUID2, c) < 0) return Error::FromErrno("KVM_SET_CPUID2");
+  std::vector<uint8_t> buf = FlexBuffer(static_cast<uint32_t>(entries.size()), entries.data());
+  if (ioctl(fd(), kKvmSetCpuid2, buf.data()) < 0) return Error::FromErrno("KVM_SET_CPUID2");
   return Ok();
 }
 
 Status Vcpu::SetMsrs(const std::vector<kvm_msr_entry>& entries) {
-  std::vector<uint8_t> buf(sizeof(kvm_msrs) + entries.size() * sizeof(kvm_msr_entry));
-  auto* m = reinterpret_cast<kvm_msrs*>(buf.data());
-  m->nmsrs = static_cast<uint32_t>(entries.size());
-  memcpy(m->entries, entries.data(), entries.size() * sizeof(kvm_msr_entry));
-  int set = ioctl(fd(), KVM_SET_MSRS, m);
+  std::vector<uint8_t> buf = FlexBuffer(static_cast<uint32_t>(entries.size()), entries.data());
+  int set = ioctl(fd(), kKvmSetMsrs, buf.data());
   if (set < 0) return Error::FromErrno("KVM_SET_MSRS");
   // KVM stops at the first MSR it refuses and returns how many it set.
   if (static_cast<size_t>(set) != entries.size()) {

@@ -1,0 +1,119 @@
+#include "vmm/vmm.h"
+
+#include <malloc.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <optional>
+#include <thread>
+
+#include "vmm/builder.h"
+#include "vmm/exit_codes.h"
+#include "vmm/jail.h"
+#include "vmm/seccomp_policy.h"
+#include "vmm/vcpu_thread.h"
+
+namespace bulkhead::vmm {
+namespace {
+
+constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+void IgnoreForDelivery(int) {}
+
+// Host signals reach the event loop through a signalfd. The monitor may be pid 1
+// of its namespace, which only receives signals it has a handler for, so each
+// gets an empty handler; all are blocked before the threads exist.
+Result<UniqueFd> StopSignalFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  struct sigaction sa{};
+  sa.sa_handler = IgnoreForDelivery;
+  for (int s : kStopSignals) {
+    sigaddset(&set, s);
+    sigaction(s, &sa, nullptr);
+  }
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return Error::FromErrno("blocking stop signals");
+  UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd) return Error::FromErrno("signalfd");
+  return fd;
+}
+
+int Fail(const Error& e) {
+  ReportFatal(e.message());
+  return kExitSetupError;
+}
+
+// Everything from here runs in the process that owns the VM.
+int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<JailFacts>& jail) {
+  // A console or serial reader that goes away must not kill the VM.
+  signal(SIGPIPE, SIG_IGN);
+  auto machine = BuildMachine(config, files);
+  if (!machine.ok()) return Fail(machine.error());
+  Machine& m = **machine;
+
+  auto vcpu_filter = CompilePolicy(ThreadRole::kVcpu);
+  if (!vcpu_filter.ok()) return Fail(vcpu_filter.error());
+  auto loop_filter = CompilePolicy(ThreadRole::kEventLoop);
+  if (!loop_filter.ok()) return Fail(loop_filter.error());
+
+  auto signals = StopSignalFd();
+  if (!signals.ok()) return Fail(signals.error());
+  int sfd = signals->get();
+  auto added = m.loop.Add(sfd, [sfd] {
+    signalfd_siginfo info{};
+    if (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      _exit(kExitSignalBase + static_cast<int>(info.ssi_signo));
+    }
+  });
+  if (!added.ok()) return Fail(added.error());
+
+  if (jail) {
+    auto st = PivotToEmptyRoot();
+    if (st.ok()) st = DropPrivileges(*jail);
+    if (!st.ok()) return Fail(std::move(st).error().Context("jail"));
+  }
+  // One heap for every thread: per-thread arenas would need mprotect, which no
+  // seccomp list allows.
+  mallopt(M_ARENA_MAX, 1);
+  for (auto& vcpu : m.vcpus) {
+    VcpuThreadContext ctx{vcpu.get(), &m.pio, &m.mmio, jail ? &*vcpu_filter : nullptr,
+                          config.seccomp_selftest == VmConfig::SelfTest::kVcpu};
+    std::thread([ctx] { RunVcpuThread(ctx); }).detach();
+  }
+  if (jail) {
+    auto st = ApplyRlimits();
+    if (!st.ok()) return Fail(std::move(st).error().Context("jail"));
+    auto installed = seccomp::Install(*loop_filter);
+    if (!installed.ok()) {
+      ReportFatal("event loop: " + installed.error().message());
+      _exit(kExitMonitorError);
+    }
+    if (config.seccomp_selftest == VmConfig::SelfTest::kEventLoop) syscall(SYS_getppid);
+  }
+  for (;;) {
+    auto st = m.loop.RunOnce(-1);
+    if (!st.ok()) {
+      ReportFatal(st.error().message());
+      _exit(kExitMonitorError);
+    }
+  }
+}
+
+}  // namespace
+
+int RunVmm(const VmConfig& config) {
+  auto files = OpenHostFiles(config);
+  if (!files.ok()) return Fail(files.error());
+  if (!config.jail) return RunMachine(config, *files, std::nullopt);
+  auto facts = ReadJailFacts();
+  if (!facts.ok()) return Fail(facts.error());
+  auto st = EnterNamespaces();
+  if (!st.ok()) return Fail(st.error());
+  auto status = ForkAndWait([&] { return RunMachine(config, *files, *facts); });
+  if (!status.ok()) return Fail(status.error());
+  ExitLike(*status);
+}
+
+}  // namespace bulkhead::vmm
