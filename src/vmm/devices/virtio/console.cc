@@ -32,8 +32,10 @@ Result<std::unique_ptr<VirtioConsole>> VirtioConsole::Create(UniqueFd input, Uni
 
 std::vector<DeviceEventSource> VirtioConsole::event_sources() const {
   std::vector<DeviceEventSource> sources;
-  if (input_.valid()) sources.push_back({input_.get(), EPOLLIN});
-  if (output_.valid()) sources.push_back({output_.get(), EPOLLOUT});
+  // Edge-triggered: the console drains input until EAGAIN or until the guest
+  // has no buffer, and an output fd is writable nearly always.
+  if (input_.valid()) sources.push_back({input_.get(), EPOLLIN | EPOLLET});
+  if (output_.valid()) sources.push_back({output_.get(), EPOLLOUT | EPOLLET});
   return sources;
 }
 

@@ -37,7 +37,7 @@ enum class QueueWork {
 // device drains it until EAGAIN or until it has nowhere to put the data).
 struct DeviceEventSource {
   int fd = -1;
-  uint32_t events = 0;  // EPOLLIN and/or EPOLLOUT
+  uint32_t events = 0;  // for epoll_ctl as is: EPOLLIN or EPOLLOUT, with EPOLLET
 };
 
 class VirtioDevice {

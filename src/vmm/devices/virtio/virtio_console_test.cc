@@ -176,10 +176,37 @@ TEST_F(ConsoleTest, EventSourcesNameBothFds) {
   auto sources = transport_->device_event_sources();
   ASSERT_EQ(sources.size(), 2u);
   EXPECT_EQ(sources[0].fd, console_->input_fd());
-  EXPECT_EQ(sources[0].events, static_cast<uint32_t>(EPOLLIN));
+  EXPECT_EQ(sources[0].events, static_cast<uint32_t>(EPOLLIN | EPOLLET));
   EXPECT_EQ(sources[1].fd, console_->output_fd());
-  EXPECT_EQ(sources[1].events, static_cast<uint32_t>(EPOLLOUT));
+  EXPECT_EQ(sources[1].events, static_cast<uint32_t>(EPOLLOUT | EPOLLET));
   EXPECT_NE(fcntl(console_->input_fd(), F_GETFL) & O_NONBLOCK, 0);
+}
+
+// The event loop's view: with no guest buffer posted, pending input wakes it
+// once, not again and again.
+TEST_F(ConsoleTest, PendingInputDoesNotSpinTheEventLoop) {
+  UniqueFd ep(epoll_create1(EPOLL_CLOEXEC));
+  ASSERT_TRUE(ep.valid());
+  for (const DeviceEventSource& src : transport_->device_event_sources()) {
+    epoll_event ev{};
+    ev.events = src.events;
+    ev.data.fd = src.fd;
+    ASSERT_EQ(epoll_ctl(ep.get(), EPOLL_CTL_ADD, src.fd, &ev), 0);
+  }
+  epoll_event events[4];
+  auto ready = [&] {
+    int n = epoll_wait(ep.get(), events, 4, 0);
+    for (int i = 0; i < n; ++i) transport_->ProcessDeviceEvent();
+    return n;
+  };
+  ready();  // the output fd's first "writable"
+  Send("wake once");
+  EXPECT_EQ(ready(), 1);
+  EXPECT_EQ(ready(), 0);  // the data is still there, but no new event
+  EXPECT_EQ(ready(), 0);
+  PostRx(1, 64);  // the guest's kick resumes reading
+  ASSERT_EQ(rx_.UsedIdx(), 1);
+  EXPECT_EQ(Received(0), "wake once");
 }
 
 TEST_F(ConsoleTest, ResetForgetsInFlightBuffers) {
