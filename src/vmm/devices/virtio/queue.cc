@@ -1,6 +1,5 @@
 #include "vmm/devices/virtio/queue.h"
 
-#include <atomic>
 #include <bit>
 #include <string>
 
@@ -34,16 +33,19 @@ constexpr uint64_t UsedRingBytes(uint64_t n) { return kRingHeader + 8 * n + 2; }
 // A 16-bit ring index in guest memory, read or written in one access with the
 // ordering the driver pairs with (validated rings are 2-byte aligned, and the
 // host mapping keeps the guest address's alignment).
+// Both are sequentially consistent: besides acquire/release they order our
+// used->idx store before our later read of avail->flags (x86: the store is an
+// xchg), which the interrupt-suppression handshake needs.
 std::optional<uint16_t> LoadIndex(const GuestMemory& mem, GuestAddress addr) {
   auto bytes = mem.Slice(addr, 2);
   if (!bytes.ok()) return std::nullopt;
-  return __atomic_load_n(reinterpret_cast<const uint16_t*>(bytes->data()), __ATOMIC_ACQUIRE);
+  return __atomic_load_n(reinterpret_cast<const uint16_t*>(bytes->data()), __ATOMIC_SEQ_CST);
 }
 
 bool StoreIndex(GuestMemory& mem, GuestAddress addr, uint16_t value) {
   auto bytes = mem.Slice(addr, 2);
   if (!bytes.ok()) return false;
-  __atomic_store_n(reinterpret_cast<uint16_t*>(bytes->data()), value, __ATOMIC_RELEASE);
+  __atomic_store_n(reinterpret_cast<uint16_t*>(bytes->data()), value, __ATOMIC_SEQ_CST);
   return true;
 }
 
@@ -193,9 +195,8 @@ Status Virtqueue::AddUsed(GuestMemory& mem, uint16_t head, uint32_t len) {
 bool Virtqueue::TakeInterruptNeeded(const GuestMemory& mem) {
   if (!interrupt_due_) return false;
   interrupt_due_ = false;
-  // Order our used->idx store before reading the driver's flags, pairing with
-  // the driver re-checking the used ring after it clears NO_INTERRUPT.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Read after our used->idx store (LoadIndex/StoreIndex order them), pairing
+  // with the driver re-checking the used ring after it clears NO_INTERRUPT.
   auto flags = LoadIndex(mem, avail_);
   return !flags || (*flags & kAvailNoInterrupt) == 0;
 }
