@@ -144,7 +144,10 @@ void MmioTransport::WriteRegister(uint64_t offset, uint32_t value) {
       if ((q = SetupQueue()) != nullptr) q->set_ready(value == 1);
       return;
     case kQueueNotify:
-      if (value < queues_.size()) ProcessQueueLocked(static_cast<uint16_t>(value));
+      // Queue work happens on the event loop, never on a vCPU thread (whose
+      // seccomp list has no I/O calls): a notification that KVM did not turn
+      // into an ioeventfd signal is forwarded to the same eventfd.
+      if (value < notify_.size()) notify_[value].Signal();
       return;
     case kInterruptAck:
       interrupt_status_ &= ~value;

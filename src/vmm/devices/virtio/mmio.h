@@ -7,7 +7,8 @@
 // Notifications: the builder registers queue_notify_fd(q) as a KVM ioeventfd
 // on base+0x50 with datamatch q, and the event loop calls ProcessQueue(q) when
 // it fires. A QueueNotify write that reaches Write() (no ioeventfd, as in unit
-// tests) processes the queue on the calling vCPU thread.
+// tests) signals the same eventfd: queues are only ever processed by
+// ProcessQueue(), on the event loop.
 //
 // Interrupts: used buffers set InterruptStatus bit 0, a config change or an
 // error set bit 1; each raises the Interrupt line (an irqfd).

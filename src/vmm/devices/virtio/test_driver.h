@@ -76,7 +76,11 @@ class TestDriver {
     return Read32(mmio::kStatus) == (kStatusAcknowledge | kStatusDriver | kStatusFeaturesOk | kStatusDriverOk);
   }
 
-  void Notify(uint16_t q) { Write32(mmio::kQueueNotify, q); }
+  // The driver's kick, then what the event loop does when the notify eventfd fires.
+  void Notify(uint16_t q) {
+    Write32(mmio::kQueueNotify, q);
+    t_.ProcessQueue(q);
+  }
 
   // What an interrupt handler does: read the cause, acknowledge it.
   uint32_t TakeInterrupt() {

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <poll.h>
 
 #include <algorithm>
 
@@ -67,6 +68,22 @@ TEST_F(RngTest, ChainWithoutWritableBuffersGetsNothing) {
   driver_->Notify(0);
   ASSERT_EQ(ring_.UsedIdx(), 1);
   EXPECT_EQ(ring_.UsedLen(0), 0u);
+}
+
+// A kick that reaches the transport as an MMIO write (KVM did not catch it
+// with the ioeventfd) must not do the work on the writing vCPU thread: it only
+// signals the queue's eventfd, for the event loop.
+TEST_F(RngTest, MmioKickOnlySignalsTheEventLoop) {
+  ring_.SetDesc(0, kBuf, 64, kDescWrite);
+  ring_.Publish(0);
+  uint8_t bytes[4] = {0, 0, 0, 0};
+  transport_->Write(mmio::kQueueNotify, bytes);
+  EXPECT_EQ(ring_.UsedIdx(), 0);
+  pollfd p{transport_->queue_notify_fd(0), POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 0), 1);
+  transport_->ProcessQueue(0);
+  EXPECT_EQ(ring_.UsedIdx(), 1);
+  EXPECT_EQ(poll(&p, 1, 0), 0);  // ProcessQueue drained the kick
 }
 
 }  // namespace
