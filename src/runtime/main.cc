@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "runtime/sealed_exe.h"
 #include "runtime/verbs.h"
 
 namespace bulkhead::runtime {
@@ -230,6 +231,15 @@ int Main(int argc, char** argv) {
     InitLogging(log);
     LogError(e.what());
     return 1;
+  }
+  // CVE-2019-5736: whatever starts a container process runs from a binary the container
+  // cannot write through. Before logging opens anything the re-exec would carry along.
+  if (*create || *run || *exec) {
+    if (Status s = ReexecSealed(argv); !s.ok()) {
+      InitLogging(log);
+      LogError(s.error().message());
+      return 1;
+    }
   }
   log.format = log_format == "json" ? LogFormat::kJson : LogFormat::kText;
   log.min_level = debug ? LogLevel::kDebug : LogLevel::kWarning;

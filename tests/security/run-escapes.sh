@@ -230,18 +230,34 @@ host_hostdir() {
 # runs inside the container; the image carries the loader and libraries it needs and a
 # library preloaded into it that hands a descriptor to the binary to bh-escape. A private
 # copy of the runtime is attacked, and its hash is compared afterwards.
+# attempt_proc_self_exe ROW VIA [PYTHON]: VIA is run (the trap is the entry point) or exec
+# (the trap is exec'd into a running container); PYTHON edits the config.
 attempt_proc_self_exe() {
-  local r=$W/exe-rootfs b rt=$W/exe-runtime/$(basename "$RUNTIME") lib observed result sum id
+  local row=$1 via=$2 edit=${3:-} r=$W/exe-rootfs b rt=$W/exe-runtime/$(basename "$RUNTIME") lib
+  local observed result sum id=bh-esc-exe-$via-$$ preload='LD_PRELOAD=/bh-escape-preload.so'
   mkdir -p "$W/exe-runtime" && cp "$RUNTIME" "$rt" && sum=$(sha256sum <"$rt")
-  new_rootfs "$r" && cp "$PRELOAD" "$r/bh-escape-preload.so" && printf '#!/proc/self/exe\n' >"$r/exe-trap" && chmod 755 "$r/exe-trap"
-  for lib in $(ldd "$rt" 2>/dev/null | grep -o '/[^ ]*'); do
-    mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib"
-  done
-  b=$(bundle proc_self_exe "$r" "['/exe-trap']" "c['process']['env'].append('LD_PRELOAD=/bh-escape-preload.so')")
-  id=bh-esc-proc_self_exe-$$
-  # Detached: the attack waits for the runtime to exit (no ETXTBSY), as the real one did.
-  timeout -k 5 30 "$rt" --root "$STATE" run -d --bundle "$b" "$id" </dev/null >"$b/out" 2>"$b/err"
+  if [ ! -d "$r" ]; then
+    new_rootfs "$r" && cp "$PRELOAD" "$r/bh-escape-preload.so" &&
+      printf '#!/proc/self/exe\n' >"$r/exe-trap" && chmod 755 "$r/exe-trap"
+    for lib in $(ldd "$rt" 2>/dev/null | grep -o '/[^ ]*'); do
+      mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib"
+    done
+  fi
+  if [ "$via" = run ]; then
+    b=$(bundle "exe-$row" "$r" "['/exe-trap']" "c['process']['env'].append('$preload')
+$edit")
+    # Detached: the attack waits for the runtime to exit (no ETXTBSY), as the real one did.
+    timeout -k 5 30 "$rt" --root "$STATE" run -d --bundle "$b" "$id" </dev/null >"$b/out" 2>"$b/err"
+  else
+    b=$(bundle "exe-$row" "$r" "['/bin/sleep', '30']" "$edit")
+    timeout -k 5 30 "$rt" --root "$STATE" run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1
+    "$PY" -c 'import json,sys; p = json.load(open(sys.argv[1]))["process"]
+p["args"] = ["/exe-trap"]; p["env"].append(sys.argv[2]); json.dump(p, open(sys.argv[3], "w"))' \
+      "$b/config.json" "$preload" "$b/process.json"
+    timeout -k 5 30 "$rt" --root "$STATE" exec -d --process "$b/process.json" "$id" </dev/null >"$b/out" 2>"$b/err"
+  fi
   for _ in $(seq 150); do
+    grep -q '^attempt=' "$b/out" && break
     "$rt" --root "$STATE" state "$id" 2>/dev/null | grep -q '"status": *"stopped"' && break
     sleep 0.1
   done
@@ -249,8 +265,11 @@ attempt_proc_self_exe() {
   LINE=$(report "$b/out" "$b/err")
   observed=$(field "$LINE" observed); result=$(field "$LINE" result)
   if [ "$(sha256sum <"$rt")" != "$sum" ]; then observed="$observed; host: runtime binary changed"; result=FAIL; fi
-  row proc_self_exe "$(field "$LINE" expected)" "$observed" "$result"
+  row "$row" "$(field "$LINE" expected)" "$observed" "$result"
 }
+# Without a user namespace the container's root owns the binary as the host's root does.
+ROOTFUL="c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'user']
+c['linux'].pop('uidMappings', None); c['linux'].pop('gidMappings', None)"
 
 # A setuid-root copy of bh-escape (owned by the host uid of container root), run as uid 1000.
 # NNP=True|False selects no_new_privs; False is the control that shows the copy works.
@@ -339,7 +358,10 @@ plain_bundles "${PLAIN[@]}"
 while IFS=$'\t' read -r name expected _why; do
   wanted "$name" || continue
   case $name in
-    proc_self_exe) attempt_proc_self_exe ;;
+    proc_self_exe)
+      attempt_proc_self_exe proc_self_exe run
+      attempt_proc_self_exe "proc_self_exe, no user namespace" run "$ROOTFUL"
+      attempt_proc_self_exe "proc_self_exe via exec, no user namespace" exec "$ROOTFUL" ;;
     symlink_mount_dest) attempt_symlink_mount_dest ;;
     tiocsti) attempt_tiocsti ;;
     setuid_binary)

@@ -36,14 +36,23 @@ std::string ExeOverwrite() {
   if (!S_ISREG(held.st_mode)) return Setup("BH_EXE_FD is not a regular file");
   std::string path = "/proc/self/fd/" + std::to_string(fd);
   std::string seen;
+  int w = -1;
   // ETXTBSY only means the runtime still runs; wait for it to exit, as the real attack does.
   for (int i = 0; i < 100; ++i) {
-    int w = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    w = open(path.c_str(), O_WRONLY | O_CLOEXEC);
     seen = Outcome(w);
-    if (w >= 0) close(w);
     if (seen != "ETXTBSY") break;
     usleep(50 * 1000);
   }
+  if (w < 0) return seen;
+  // Opened: a sealed copy still refuses the write. Write back the byte that is there, so
+  // even a successful write leaves the binary as it was.
+  char byte = 0;
+  int r = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (r < 0 || pread(r, &byte, 1, 0) != 1) return Setup("reading the runtime binary back");
+  close(r);
+  seen = Outcome(pwrite(w, &byte, 1, 0));
+  close(w);
   return seen;
 }
 
@@ -124,9 +133,10 @@ std::string Tiocsti() {
 }  // namespace
 
 void AddRuntimeAttempts(Attempts& out) {
-  out.push_back({"proc_self_exe", "EACCES",
-                 "user namespace: the runtime binary belongs to the host's root, which is "
-                 "unmapped here, so it cannot be opened for writing (CVE-2019-5736)",
+  out.push_back({"proc_self_exe", "EACCES|EROFS|EPERM",
+                 "the runtime runs from a read-only bind mount of its binary (EROFS; a sealed "
+                 "memfd copy, EPERM, before Linux 5.12); with the user namespace the host "
+                 "root's file is not writable anyway (EACCES) (CVE-2019-5736)",
                  ExeOverwrite});
   out.push_back({"leaked_fds", "fds=0,1,2",
                  "the runtime closes every descriptor but stdio before exec, the caller's "
