@@ -3,10 +3,12 @@
 # defaults of `RUNTIME spec`, adds the host-side checks some attempts need, and prints
 # a markdown table: attempt | tier | expected | observed | result.
 #
-# run-escapes.sh [--runtime PATH] [--tier NAME] [--build DIR] [--rootfs DIR] [ATTEMPT...]
+# run-escapes.sh [--runtime PATH] [--tier NAME] [--rootful] [--build DIR] [--rootfs DIR] [ATTEMPT...]
 #
 #   --runtime  the OCI runtime to attack (default: $BULKHEAD, else BUILD/bin/bulkhead)
 #   --tier     the label for the tier column (default: container)
+#   --rootful  the defaults without the user namespace, as runc's callers usually run
+#              containers; the tier column says "TIER, no userns"
 #   --build    where bh-escape was built (default: $BULKHEAD_BUILD, else ./build)
 #   --rootfs   the busybox rootfs (default: $BULKHEAD_ROOTFS, else BUILD/rootfs)
 #   ATTEMPT    only these attempts (default: all of `bh-escape list`, then the extra rows)
@@ -21,10 +23,12 @@ RUNTIME=${BULKHEAD:-}
 TIER=container
 ROOTFS=${BULKHEAD_ROOTFS:-}
 ONLY=()
+ROOTFUL_RUN=0
 while [ $# -gt 0 ]; do
   case $1 in
     --runtime) RUNTIME=$2; shift 2 ;;
     --tier) TIER=$2; shift 2 ;;
+    --rootful) ROOTFUL_RUN=1; shift ;;
     --build) BUILD=$2; shift 2 ;;
     --rootfs) ROOTFS=$2; shift 2 ;;
     -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -68,6 +72,14 @@ trap 'exit 130' INT TERM
 
 (cd "$W" && timeout 10 "$RUNTIME" spec >/dev/null) || { echo "run-escapes: '$RUNTIME spec' failed" >&2; exit 2; }
 mv "$W/config.json" "$W/spec.json"
+if [ "$ROOTFUL_RUN" = 1 ]; then
+  TIER="$TIER, no userns"
+  "$PY" -c 'import json,sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "user"]
+c["linux"].pop("uidMappings", None); c["linux"].pop("gidMappings", None)
+json.dump(c, open(sys.argv[1], "w"), indent=1)' "$W/spec.json"
+fi
 # The host uid that container root maps to: the host process for kill_host runs as it.
 ROOT_HOST_UID=$("$PY" -c 'import json,sys
 m = json.load(open(sys.argv[1])).get("linux", {}).get("uidMappings") or []
@@ -360,8 +372,11 @@ while IFS=$'\t' read -r name expected _why; do
   case $name in
     proc_self_exe)
       attempt_proc_self_exe proc_self_exe run
-      attempt_proc_self_exe "proc_self_exe, no user namespace" run "$ROOTFUL"
-      attempt_proc_self_exe "proc_self_exe via exec, no user namespace" exec "$ROOTFUL" ;;
+      attempt_proc_self_exe proc_self_exe_via_exec exec
+      if [ "$ROOTFUL_RUN" = 0 ]; then
+        attempt_proc_self_exe "proc_self_exe, no user namespace" run "$ROOTFUL"
+        attempt_proc_self_exe "proc_self_exe_via_exec, no user namespace" exec "$ROOTFUL"
+      fi ;;
     symlink_mount_dest) attempt_symlink_mount_dest ;;
     tiocsti) attempt_tiocsti ;;
     setuid_binary)
