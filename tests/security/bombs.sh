@@ -105,8 +105,8 @@ CPU_QUOTA_US=25000  # of every 100000: a quarter CPU
 CPU_QUOTA=$(awk -v q="$CPU_QUOTA_US" 'BEGIN { printf "%.2f", q / 100000 }')
 ROWS=()
 FAILED=0
-# ratio LOADED QUIET: LOADED/QUIET with one decimal.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 1; printf "%.1f", a / b }'; }
+# ratio LOADED QUIET: LOADED/QUIET with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) b = 1; printf "%.2f", a / b }'; }
 over() { awk -v r="$1" -v m="$MAX_RATIO" 'BEGIN { exit !(r > m) }'; }
 
 # contained_fork ... : each sets EVIDENCE and fails when the limit did not hold.
