@@ -31,7 +31,8 @@ Status SendSync(int sock, SyncKind kind, std::string_view text, int err, int fd)
   std::string buf(sizeof(Header) + text.size(), '\0');
   Header h{static_cast<uint8_t>(kind), {}, err};
   memcpy(buf.data(), &h, sizeof h);
-  memcpy(buf.data() + sizeof h, text.data(), text.size());
+  // An empty view may hold a null pointer, which memcpy must not be given even for 0 bytes.
+  if (!text.empty()) memcpy(buf.data() + sizeof h, text.data(), text.size());
   return SendWithFd(sock, buf, fd);
 }
 

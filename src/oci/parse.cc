@@ -1,8 +1,10 @@
 #include "oci/parse.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "base/fs.h"
 #include "oci/json_reader.h"
@@ -168,13 +170,29 @@ Result<Config> LoadConfig(const std::string& bundle_dir, std::string* text_out) 
   }
   if (!S_ISDIR(st.st_mode)) return Error(where + " is not a directory", ENOTDIR);
   const std::string path = JoinPath(bundle_dir, "config.json");
-  Result<std::string> text = ReadFile(path, internal::kMaxDocumentBytes);
-  if (!text.ok()) {
-    if (text.error().errno_value() == ENOENT) {
+  // Look before opening for reading: a FIFO planted as config.json would hang us waiting for
+  // a writer, and opening some devices has effects of its own. O_PATH pins the file without
+  // opening it; only a regular file is then reopened to read, and one over the limit is
+  // refused before a byte of it is read.
+  Result<UniqueFd> pinned = OpenFile(path, O_PATH);
+  if (!pinned.ok()) {
+    if (pinned.error().errno_value() == ENOENT) {
       return Error(where + ": config.json does not exist", ENOENT);
     }
-    return std::move(text).error().Context(where + ": config.json");
+    return std::move(pinned).error().Context(where + ": config.json");
   }
+  if (::fstat(pinned->get(), &st) != 0) return Error::FromErrno(where + ": config.json");
+  if (!S_ISREG(st.st_mode)) return Error(where + ": config.json is not a regular file", EINVAL);
+  if (static_cast<uint64_t>(st.st_size) > internal::kMaxDocumentBytes) {
+    return Error(where + ": config.json is " + std::to_string(st.st_size) +
+                     " bytes, larger than the limit of " +
+                     std::to_string(internal::kMaxDocumentBytes),
+                 EFBIG);
+  }
+  Result<UniqueFd> fd = OpenFile("/proc/self/fd/" + std::to_string(pinned->get()), O_RDONLY);
+  if (!fd.ok()) return std::move(fd).error().Context(where + ": config.json");
+  Result<std::string> text = ReadFd(fd->get(), internal::kMaxDocumentBytes);
+  if (!text.ok()) return std::move(text).error().Context(where + ": config.json");
   Result<Config> config = ParseConfig(*text).Context(where + ": config.json");
   if (config.ok() && text_out != nullptr) *text_out = std::move(*text);
   return config;

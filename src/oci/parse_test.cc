@@ -1,6 +1,8 @@
 #include "oci/parse.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
@@ -401,6 +403,23 @@ TEST(LoadConfig, OversizeFileRefused) {
   Result<Config> r = LoadConfig(dir.path());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("larger than"), std::string::npos) << r.error().message();
+}
+
+// A FIFO or device planted as config.json is refused at once: opening a FIFO for reading
+// would otherwise wait for a writer forever, and /dev/zero never ends.
+TEST(LoadConfig, NonRegularFileRefused) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = dir.path() + "/config.json";
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  Result<Config> r = LoadConfig(dir.path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "bundle " + dir.path() + ": config.json is not a regular file");
+  ASSERT_EQ(unlink(path.c_str()), 0);
+  ASSERT_EQ(symlink("/dev/zero", path.c_str()), 0);
+  r = LoadConfig(dir.path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "bundle " + dir.path() + ": config.json is not a regular file");
 }
 
 }  // namespace

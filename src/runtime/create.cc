@@ -1,12 +1,14 @@
 // `create`: prepare everything and leave the container's init waiting for `start`.
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string_view>
 
 #include "base/clock.h"
 #include "base/defer.h"
@@ -48,6 +50,38 @@ Result<std::string> ResolveRootfs(const std::string& bundle, const oci::Config& 
   return AbsoluteDir(path, "root.path:");
 }
 
+// RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF.
+bool IsUtf8(std::string_view s) {
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t extra = c < 0x80                ? 0
+                   : (c & 0xE0) == 0xC0 ? 1
+                   : (c & 0xF0) == 0xE0 ? 2
+                   : (c & 0xF8) == 0xF0 ? 3
+                                        : 4;  // a stray continuation byte or 0xF8..0xFF
+    if (extra == 4 || s.size() - i <= extra) return false;
+    uint32_t cp = c & (0x7Fu >> extra);
+    for (size_t k = 1; k <= extra; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+// state.json and the state the hooks read are JSON, which holds only UTF-8: a path that is
+// not would be stored altered (or not at all), so later verbs would act on another path.
+Status CheckUtf8Path(const std::string& path, const std::string& what) {
+  if (IsUtf8(path)) return Ok();
+  return Error(what + " path " + path +
+                   " is not valid UTF-8, which the container's state (JSON) cannot hold",
+               EINVAL);
+}
+
 
 }  // namespace
 
@@ -62,6 +96,8 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
     return Error("process.args: the container needs a process to run", EINVAL);
   }
   BH_ASSIGN(std::string rootfs, ResolveRootfs(bundle, config));
+  BH_TRY(CheckUtf8Path(bundle, "bundle"));
+  BH_TRY(CheckUtf8Path(rootfs, "root.path: the rootfs"));
   BH_ASSIGN(jail::InitSpec spec, jail::PrepareInitSpec(config, o.id, rootfs));
   if (config.linux.seccomp) {
     BH_ASSIGN(spec.seccomp, seccomp::CompileCached(*config.linux.seccomp, JoinPath(g.root, "@cache/seccomp")));
