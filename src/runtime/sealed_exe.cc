@@ -45,7 +45,8 @@ Result<UniqueFd> SealedCopy(int fd) {
     if (n < 0) return Error::FromErrno("copying the runtime binary into a memfd");
     if (n == 0) return Error("copying the runtime binary into a memfd: it shrank", EIO);
   }
-  if (fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
+  if (fcntl(copy.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) !=
+      0) {
     return Error::FromErrno("sealing the copy of the runtime binary");
   }
   // exec refuses a file open for writing (ETXTBSY): keep only a read-only descriptor.
@@ -62,7 +63,8 @@ Result<UniqueFd> SealedExecutable(int fd) {
     struct mount_attr attr {};
     attr.attr_set = MOUNT_ATTR_RDONLY;
     if (mount_setattr(mount.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) return mount;
-    if (errno != ENOSYS) return Error::FromErrno("making a bind mount of the runtime binary read-only");
+    if (errno != ENOSYS)
+      return Error::FromErrno("making a bind mount of the runtime binary read-only");
   } else if (errno != ENOSYS) {
     return Error::FromErrno("bind mounting the runtime binary");
   }

@@ -84,7 +84,8 @@ TEST_F(SealedExeTest, SealedCopyRunsAndRefusesChanges) {
   Result<bool> sealed = IsSealed(copy->get());
   ASSERT_TRUE(sealed.ok());
   EXPECT_TRUE(*sealed);
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   fstat(fd.get(), &a);
   fstat(copy->get(), &b);
   EXPECT_EQ(a.st_size, b.st_size);

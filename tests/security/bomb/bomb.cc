@@ -106,10 +106,11 @@ int Ping(const char* in, const char* out, int count) {
     }
     usleep(5000);
   }
-  printf("rtt_median_us=%.0f rtt_p99_us=%.0f rtt_max_us=%.0f timeouts=%d spawn_median_us=%.0f "
-         "spawn_p99_us=%.0f\n",
-         Percentile(rtt, 0.5), Percentile(rtt, 0.99), Percentile(rtt, 1.0), timeouts,
-         Percentile(spawn, 0.5), Percentile(spawn, 0.99));
+  printf(
+      "rtt_median_us=%.0f rtt_p99_us=%.0f rtt_max_us=%.0f timeouts=%d spawn_median_us=%.0f "
+      "spawn_p99_us=%.0f\n",
+      Percentile(rtt, 0.5), Percentile(rtt, 0.99), Percentile(rtt, 1.0), timeouts,
+      Percentile(spawn, 0.5), Percentile(spawn, 0.99));
   return 0;
 }
 

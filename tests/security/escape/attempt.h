@@ -18,6 +18,7 @@ namespace bulkhead::escape {
 
 struct Attempt {
   std::string_view name;
+  std::string_view tries;     // what the attempt does, in a few words
   std::string_view expected;  // tokens separated by '|'
   std::string_view why;       // which boundary produces the expected outcome
   std::string (*run)();

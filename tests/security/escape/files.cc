@@ -76,8 +76,8 @@ std::string WriteAny(std::initializer_list<const char*> paths) {
 }
 
 std::string WriteProcSys() {
-  return WriteAny({"/proc/sys/vm/drop_caches", "/proc/sys/kernel/modprobe",
-                   "/proc/sys/net/ipv4/ip_forward"});
+  return WriteAny(
+      {"/proc/sys/vm/drop_caches", "/proc/sys/kernel/modprobe", "/proc/sys/net/ipv4/ip_forward"});
 }
 std::string WriteCorePattern() { return WriteAny({"/proc/sys/kernel/core_pattern"}); }
 std::string WriteSysrq() { return OpenFor("/proc/sysrq-trigger", O_WRONLY); }
@@ -139,7 +139,8 @@ std::string ProcRoot() {
   p.Add(m, ReadOf(m));
   p.Add("/../../..", ReadOf("/../../../.." + m));
   p.Add("/proc/self/root", ReadOf("/proc/self/root" + m));
-  for (const auto& pid : Pids()) p.Add("/proc/" + pid + "/root", ReadOf("/proc/" + pid + "/root" + m));
+  for (const auto& pid : Pids())
+    p.Add("/proc/" + pid + "/root", ReadOf("/proc/" + pid + "/root" + m));
   return p.Result();
 }
 
@@ -173,45 +174,64 @@ void AddFileAttempts(Attempts& out) {
   const char* mknod_why =
       "capabilities: device nodes need CAP_MKNOD in the host namespace (EPERM); the device "
       "cgroup denies them too";
-  out.push_back({"mknod_block", "EPERM", mknod_why, MknodBlock});
-  out.push_back({"mknod_char", "EPERM", mknod_why, MknodChar});
+  out.push_back(
+      {"mknod_block", "mknod a block device (sda, 8:0) in /tmp", "EPERM", mknod_why, MknodBlock});
+  out.push_back(
+      {"mknod_char", "mknod a char device (mem, 1:1) in /dev/shm", "EPERM", mknod_why, MknodChar});
   const char* dev_why =
       "/dev is a tmpfs with only null, zero, full, random, urandom, tty, ptmx and pts (ENOENT); "
       "the device cgroup denies the rest";
-  out.push_back({"open_dev_kvm", "ENOENT", dev_why, DevKvm});
-  out.push_back({"open_dev_mem", "ENOENT", dev_why, DevMem});
-  out.push_back({"open_dev_kmsg", "ENOENT", dev_why, DevKmsg});
-  out.push_back({"read_masked_proc", "empty|ENOENT",
-                 "maskedPaths: /dev/null is bound over the files (empty read)", ReadMaskedProc});
+  out.push_back({"open_dev_kvm", "open /dev/kvm read-write", "ENOENT", dev_why, DevKvm});
+  out.push_back({"open_dev_mem", "open /dev/mem, /dev/kmem, /dev/port read-write", "ENOENT",
+                 dev_why, DevMem});
+  out.push_back({"open_dev_kmsg", "open /dev/kmsg read-write", "ENOENT", dev_why, DevKmsg});
+  out.push_back({"read_masked_proc", "read /proc/kcore, keys, timer_list, sched_debug",
+                 "empty|ENOENT", "maskedPaths: /dev/null is bound over the files (empty read)",
+                 ReadMaskedProc});
   // O_WRONLY without O_TRUNC: the permission check comes before the read-only mount's.
   const char* ro_why =
       "user namespace: the files belong to the host's root, unmapped here (EACCES); "
       "readonlyPaths and the read-only sysfs refuse the rest (EROFS)";
-  out.push_back({"write_proc_sys", "EACCES|EROFS|ENOENT", ro_why, WriteProcSys});
-  out.push_back({"write_core_pattern", "EACCES|EROFS", ro_why, WriteCorePattern});
-  out.push_back({"write_sysrq_trigger", "EACCES|EROFS|ENOENT",
-                 "as write_proc_sys; ENOENT where the kernel has no sysrq (CONFIG_MAGIC_SYSRQ)",
-                 WriteSysrq});
-  out.push_back({"write_sys", "EACCES|EROFS|ENOENT", ro_why, WriteSys});
-  out.push_back({"cgroup_mount_v1", "EPERM",
-                 "seccomp: unshare and mount refused (EPERM) (CVE-2022-0492)", CgroupMountV1});
-  out.push_back({"write_release_agent", "EACCES|EROFS|ENOENT",
+  out.push_back({"write_proc_sys",
+                 "open /proc/sys/vm/drop_caches, kernel/modprobe, net/ipv4/ip_forward for writing",
+                 "EACCES|EROFS|ENOENT", ro_why, WriteProcSys});
+  out.push_back({"write_core_pattern", "open /proc/sys/kernel/core_pattern for writing",
+                 "EACCES|EROFS", ro_why, WriteCorePattern});
+  out.push_back(
+      {"write_sysrq_trigger", "open /proc/sysrq-trigger for writing", "EACCES|EROFS|ENOENT",
+       "as write_proc_sys; ENOENT where the kernel has no sysrq (CONFIG_MAGIC_SYSRQ)", WriteSysrq});
+  out.push_back(
+      {"write_sys",
+       "open /sys/kernel/uevent_helper, transparent_hugepage/enabled, /sys/power/state for writing",
+       "EACCES|EROFS|ENOENT", ro_why, WriteSys});
+  out.push_back({"cgroup_mount_v1",
+                 "unshare user+mount+cgroup namespaces, mount cgroup v1 (memory, rdma, named)",
+                 "EPERM", "seccomp: unshare and mount refused (EPERM) (CVE-2022-0492)",
+                 CgroupMountV1});
+  out.push_back({"write_release_agent",
+                 "open release_agent and notify_on_release of every visible hierarchy for writing",
+                 "EACCES|EROFS|ENOENT",
                  "cgroup namespace: release_agent exists only at a hierarchy's root, which is not "
                  "visible (ENOENT); the cgroup mount is read-only (EROFS) (CVE-2022-0492)",
                  WriteReleaseAgent});
-  out.push_back({"write_cgroup_limit", "EACCES|EROFS|ENOENT",
+  out.push_back({"write_cgroup_limit",
+                 "open pids.max, memory limits, cgroup.procs, devices.allow for writing",
+                 "EACCES|EROFS|ENOENT",
                  "user namespace: the container's own cgroup files belong to the host's root "
                  "(EACCES); the cgroup mount is read-only (EROFS)",
                  WriteCgroupLimit});
-  out.push_back({"proc_pid_root", "ENOENT",
-                 "PID and mount namespaces: every /proc/<pid>/root here is the container's root",
-                 ProcRoot});
-  out.push_back({"proc_self_cwd", "ENOENT",
-                 "pivot_root: '..' stops at the container's root for every visible cwd",
+  out.push_back(
+      {"proc_pid_root",
+       "read a host-only file through /proc/<every pid>/root, /proc/self/root and /../..", "ENOENT",
+       "PID and mount namespaces: every /proc/<pid>/root here is the container's root", ProcRoot});
+  out.push_back({"proc_self_cwd", "read a host-only file through /proc/<every pid>/cwd/../..",
+                 "ENOENT", "pivot_root: '..' stops at the container's root for every visible cwd",
                  ProcCwd});
-  out.push_back({"symlink_mount_dest", "ENOENT",
-                 "mount destinations resolve inside the rootfs: the links reach no host path",
-                 SymlinkMountDest});
+  out.push_back(
+      {"symlink_mount_dest",
+       "read through image symlinks aimed at a host directory, with tmpfs mounts below them",
+       "ENOENT", "mount destinations resolve inside the rootfs: the links reach no host path",
+       SymlinkMountDest});
 }
 
 }  // namespace bulkhead::escape

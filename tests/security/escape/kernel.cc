@@ -142,42 +142,54 @@ std::string Acct() { return Outcome(syscall(SYS_acct, "/tmp/bh-escape-acct")); }
 }  // namespace
 
 void AddKernelAttempts(Attempts& out) {
-  out.push_back({"keyctl", "EPERM", "seccomp: keyctl refused (EPERM); keyrings are not namespaced",
-                 Keyctl});
-  out.push_back({"add_key", "EPERM", "seccomp: add_key refused (EPERM)", AddKey});
-  out.push_back({"request_key", "EPERM", "seccomp: request_key refused (EPERM)", RequestKey});
-  out.push_back({"bpf", "EPERM", "seccomp: bpf refused (EPERM)", Bpf});
-  out.push_back({"perf_event_open", "EPERM", "seccomp: perf_event_open refused (EPERM)",
-                 PerfEventOpen});
-  out.push_back({"userfaultfd", "EPERM", "seccomp: userfaultfd refused (EPERM)", Userfaultfd});
-  out.push_back({"io_uring_setup", "EPERM", "seccomp: io_uring refused (EPERM)", IoUring});
-  out.push_back({"init_module", "EPERM", "seccomp: refused (EPERM); CAP_SYS_MODULE dropped",
-                 InitModule});
-  out.push_back({"finit_module", "EPERM", "seccomp: refused (EPERM); CAP_SYS_MODULE dropped",
-                 FinitModule});
-  out.push_back({"delete_module", "EPERM", "seccomp: refused (EPERM)", DeleteModule});
-  out.push_back({"kexec_load", "EPERM", "seccomp: refused (EPERM); CAP_SYS_BOOT dropped",
-                 KexecLoad});
-  out.push_back({"reboot", "EPERM", "seccomp: refused (EPERM); CAP_SYS_BOOT dropped", Reboot});
-  out.push_back({"swapon", "EPERM", "seccomp: refused (EPERM); CAP_SYS_ADMIN dropped", Swapon});
-  out.push_back({"syslog", "EPERM", "seccomp: refused (EPERM): the kernel log is the host's",
-                 Syslog});
+  out.push_back({"keyctl", "join a new session keyring", "EPERM",
+                 "seccomp: keyctl refused (EPERM); keyrings are not namespaced", Keyctl});
+  out.push_back({"add_key", "add a user key to the session keyring", "EPERM",
+                 "seccomp: add_key refused (EPERM)", AddKey});
+  out.push_back({"request_key", "request a user key", "EPERM",
+                 "seccomp: request_key refused (EPERM)", RequestKey});
+  out.push_back({"bpf", "create an eBPF map and load a socket filter", "EPERM",
+                 "seccomp: bpf refused (EPERM)", Bpf});
+  out.push_back({"perf_event_open", "open a software perf counter on itself", "EPERM",
+                 "seccomp: perf_event_open refused (EPERM)", PerfEventOpen});
+  out.push_back({"userfaultfd", "create a userfaultfd", "EPERM",
+                 "seccomp: userfaultfd refused (EPERM)", Userfaultfd});
+  out.push_back({"io_uring_setup", "set up an io_uring", "EPERM",
+                 "seccomp: io_uring refused (EPERM)", IoUring});
+  out.push_back({"init_module", "load a module from memory", "EPERM",
+                 "seccomp: refused (EPERM); CAP_SYS_MODULE dropped", InitModule});
+  out.push_back({"finit_module", "load a module from a file", "EPERM",
+                 "seccomp: refused (EPERM); CAP_SYS_MODULE dropped", FinitModule});
+  out.push_back(
+      {"delete_module", "remove a module", "EPERM", "seccomp: refused (EPERM)", DeleteModule});
+  out.push_back({"kexec_load", "kexec_load and kexec_file_load", "EPERM",
+                 "seccomp: refused (EPERM); CAP_SYS_BOOT dropped", KexecLoad});
+  out.push_back({"reboot", "reboot (with a wrong second magic)", "EPERM",
+                 "seccomp: refused (EPERM); CAP_SYS_BOOT dropped", Reboot});
+  out.push_back({"swapon", "swapon a file", "EPERM",
+                 "seccomp: refused (EPERM); CAP_SYS_ADMIN dropped", Swapon});
+  out.push_back({"syslog", "read the kernel log", "EPERM",
+                 "seccomp: refused (EPERM): the kernel log is the host's", Syslog});
 #if defined(__x86_64__)
-  out.push_back({"iopl", "EPERM", "seccomp: refused (EPERM); CAP_SYS_RAWIO dropped", Iopl});
-  out.push_back({"ioperm", "EPERM", "seccomp: refused (EPERM); CAP_SYS_RAWIO dropped", Ioperm});
+  out.push_back({"iopl", "raise the I/O privilege level to 3", "EPERM",
+                 "seccomp: refused (EPERM); CAP_SYS_RAWIO dropped", Iopl});
+  out.push_back({"ioperm", "open I/O port 0x80", "EPERM",
+                 "seccomp: refused (EPERM); CAP_SYS_RAWIO dropped", Ioperm});
 #endif
-  out.push_back({"clock_settime", "EPERM",
+  out.push_back({"clock_settime", "set the realtime clock (clock_settime, settimeofday)", "EPERM",
                  "seccomp: refused (EPERM): the clock is global; CAP_SYS_TIME dropped",
                  ClockSettime});
-  out.push_back({"adjtimex", "EPERM", "seccomp: refused (EPERM), even the query", Adjtimex});
-  out.push_back({"sethostname", "EPERM",
+  out.push_back({"adjtimex", "query the kernel clock with adjtimex", "EPERM",
+                 "seccomp: refused (EPERM), even the query", Adjtimex});
+  out.push_back({"sethostname", "set the hostname", "EPERM",
                  "capabilities: CAP_SYS_ADMIN is dropped, even over the container's own UTS "
                  "namespace (EPERM); the runner checks the host's hostname is unchanged",
                  Sethostname});
-  out.push_back({"capset_raise", "EPERM",
+  out.push_back({"capset_raise", "raise every capability with capset", "EPERM",
                  "capabilities: nothing in the permitted or bounding set to raise (EPERM)",
                  CapsetRaise});
-  out.push_back({"acct", "EPERM", "seccomp: refused (EPERM); CAP_SYS_PACCT dropped", Acct});
+  out.push_back({"acct", "turn on process accounting", "EPERM",
+                 "seccomp: refused (EPERM); CAP_SYS_PACCT dropped", Acct});
 }
 
 }  // namespace bulkhead::escape

@@ -1,4 +1,5 @@
-// bh-escape list            every attempt: name, expected outcome, why (tab-separated)
+// bh-escape list            every attempt: name, expected outcome, why, what it tries
+//                           (tab-separated)
 // bh-escape run NAME        performs one attempt and prints
 //                           "attempt=NAME expected=E observed=O result=PASS|FAIL"
 // bh-escape whoami          prints "euid=N" (what a setuid copy of this binary runs as)
@@ -78,9 +79,10 @@ int Run(std::string_view name) {
 
 int List() {
   for (const Attempt& a : All()) {
-    printf("%.*s\t%.*s\t%.*s\n", static_cast<int>(a.name.size()), a.name.data(),
-           static_cast<int>(a.expected.size()), a.expected.data(), static_cast<int>(a.why.size()),
-           a.why.data());
+    const std::string_view fields[] = {a.name, a.expected, a.why, a.tries};
+    for (size_t i = 0; i < 4; ++i) {
+      printf("%.*s%c", static_cast<int>(fields[i].size()), fields[i].data(), i == 3 ? '\n' : '\t');
+    }
   }
   return 0;
 }

@@ -52,9 +52,9 @@ std::string OpenTree() {
   Probes p;
   p.Add("open_tree", Outcome(fd));
   mkdir("/tmp/tree", 0755);
-  p.Add("move_mount", Outcome(syscall(SYS_move_mount, fd >= 0 ? fd : AT_FDCWD,
-                                      fd >= 0 ? "" : "/proc", AT_FDCWD, "/tmp/tree",
-                                      fd >= 0 ? MOVE_MOUNT_F_EMPTY_PATH : 0)));
+  p.Add("move_mount",
+        Outcome(syscall(SYS_move_mount, fd >= 0 ? fd : AT_FDCWD, fd >= 0 ? "" : "/proc", AT_FDCWD,
+                        "/tmp/tree", fd >= 0 ? MOVE_MOUNT_F_EMPTY_PATH : 0)));
   return p.Result();
 }
 
@@ -109,19 +109,23 @@ std::string NameToHandle() {
 
 void AddMountAttempts(Attempts& out) {
   const char* seccomp = "seccomp: not on the allow-list (EPERM); the capability is dropped too";
-  out.push_back({"mount_proc", "EPERM", seccomp, MountProc});
-  out.push_back({"mount_bind_root", "EPERM", seccomp, MountBindRoot});
-  out.push_back({"remount_root_rw", "EPERM", seccomp, RemountRootRw});
-  out.push_back({"umount_masked", "EPERM", seccomp, UmountMasked});
-  out.push_back({"new_mount_api", "EPERM", seccomp, NewMountApi});
-  out.push_back({"open_tree", "EPERM", seccomp, OpenTree});
-  out.push_back({"pivot_root", "EPERM", seccomp, PivotRoot});
-  out.push_back({"chroot_fchdir", "EPERM", "seccomp: chroot refused (EPERM); CAP_SYS_CHROOT dropped",
-                 ChrootFchdir});
-  out.push_back({"open_by_handle_at", "EPERM",
-                 "seccomp: refused (EPERM); needs CAP_DAC_READ_SEARCH in the host namespace",
-                 OpenByHandle});
-  out.push_back({"name_to_handle_at", "EPERM", "seccomp: refused (EPERM)", NameToHandle});
+  out.push_back({"mount_proc", "mount a fresh procfs (no masks)", "EPERM", seccomp, MountProc});
+  out.push_back({"mount_bind_root", "bind mount / recursively", "EPERM", seccomp, MountBindRoot});
+  out.push_back({"remount_root_rw", "remount the read-only root read-write", "EPERM", seccomp,
+                 RemountRootRw});
+  out.push_back({"umount_masked", "unmount the masks over /proc/kcore and /proc/sys", "EPERM",
+                 seccomp, UmountMasked});
+  out.push_back({"new_mount_api", "fsopen tmpfs, fspick /", "EPERM", seccomp, NewMountApi});
+  out.push_back(
+      {"open_tree", "clone /proc with open_tree and move_mount it", "EPERM", seccomp, OpenTree});
+  out.push_back({"pivot_root", "pivot_root into /tmp", "EPERM", seccomp, PivotRoot});
+  out.push_back({"chroot_fchdir", "chroot, fchdir to a kept fd, climb .. and chroot again", "EPERM",
+                 "seccomp: chroot refused (EPERM); CAP_SYS_CHROOT dropped", ChrootFchdir});
+  out.push_back(
+      {"open_by_handle_at", "open inode 2 of the file system by handle (shocker)", "EPERM",
+       "seccomp: refused (EPERM); needs CAP_DAC_READ_SEARCH in the host namespace", OpenByHandle});
+  out.push_back({"name_to_handle_at", "get a file handle for /", "EPERM",
+                 "seccomp: refused (EPERM)", NameToHandle});
 }
 
 }  // namespace bulkhead::escape

@@ -2,9 +2,9 @@
 // sockets (which live in the network namespace, not the file system).
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/if_ether.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <linux/if_ether.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -100,15 +100,18 @@ std::string AbstractUnix() {
 
 void AddNetworkAttempts(Attempts& out) {
   const char* raw_why = "capabilities: CAP_NET_RAW is dropped (EPERM)";
-  out.push_back({"raw_socket", "EPERM", raw_why, RawSocket});
-  out.push_back({"packet_socket", "EPERM", raw_why, PacketSocket});
-  out.push_back({"net_beyond_lo", "ENETUNREACH|EADDRNOTAVAIL",
-                 "network namespace: only lo, no route to the host, its gateway or beyond "
-                 "(ENETUNREACH), no source address to send from (EADDRNOTAVAIL)",
-                 BeyondLo});
-  out.push_back({"abstract_unix", "ECONNREFUSED",
-                 "network namespace: the host's abstract unix sockets are not in this one",
-                 AbstractUnix});
+  out.push_back({"raw_socket", "open raw IPv4 and IPv6 sockets", "EPERM", raw_why, RawSocket});
+  out.push_back({"packet_socket", "open a packet socket", "EPERM", raw_why, PacketSocket});
+  out.push_back(
+      {"net_beyond_lo",
+       "list interfaces; connect to the host's addresses, its gateway, 1.1.1.1 and an IPv6 address",
+       "ENETUNREACH|EADDRNOTAVAIL",
+       "network namespace: only lo, no route to the host, its gateway or beyond "
+       "(ENETUNREACH), no source address to send from (EADDRNOTAVAIL)",
+       BeyondLo});
+  out.push_back(
+      {"abstract_unix", "connect to an abstract unix socket the host listens on", "ECONNREFUSED",
+       "network namespace: the host's abstract unix sockets are not in this one", AbstractUnix});
 }
 
 }  // namespace bulkhead::escape

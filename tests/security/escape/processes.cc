@@ -140,33 +140,39 @@ std::string UnshareX32() {
 }  // namespace
 
 void AddProcessAttempts(Attempts& out) {
-  out.push_back({"ptrace_attach", "EPERM", "seccomp: ptrace refused (EPERM)", PtraceAttach});
-  out.push_back({"ptrace_traceme", "EPERM", "seccomp: ptrace refused (EPERM)", PtraceTraceme});
-  out.push_back({"process_vm_readv", "EPERM", "seccomp: process_vm_readv/writev refused (EPERM)",
-                 ProcessVm});
-  out.push_back({"pidfd_getfd", "EPERM", "seccomp: pidfd_getfd refused (EPERM)", PidfdGetfd});
-  out.push_back({"kill_host", "ESRCH",
+  out.push_back({"ptrace_attach", "ptrace-attach to another process", "EPERM",
+                 "seccomp: ptrace refused (EPERM)", PtraceAttach});
+  out.push_back({"ptrace_traceme", "PTRACE_TRACEME", "EPERM", "seccomp: ptrace refused (EPERM)",
+                 PtraceTraceme});
+  out.push_back({"process_vm_readv", "read and write another process's memory", "EPERM",
+                 "seccomp: process_vm_readv/writev refused (EPERM)", ProcessVm});
+  out.push_back({"pidfd_getfd", "steal another process's descriptor with pidfd_getfd", "EPERM",
+                 "seccomp: pidfd_getfd refused (EPERM)", PidfdGetfd});
+  out.push_back({"kill_host", "SIGKILL a host pid and kill(-1)", "ESRCH",
                  "PID namespace: host pids do not exist here (ESRCH), kill(-1) reaches only the "
                  "container; the runner checks its host process (same host uid) survives",
                  KillHost});
-  out.push_back({"setns", "EPERM", "seccomp: setns refused (EPERM)", Setns});
-  out.push_back({"unshare_user", "EPERM",
+  out.push_back({"setns", "setns into mount, user and pid namespaces", "EPERM",
+                 "seccomp: setns refused (EPERM)", Setns});
+  out.push_back({"unshare_user", "unshare a new user namespace", "EPERM",
                  "seccomp: unshare refused (EPERM); a new user namespace would give back every "
                  "capability over fresh kernel surface",
                  UnshareUser});
-  out.push_back({"unshare_other_ns", "EPERM", "seccomp: unshare refused (EPERM)", UnshareOthers});
-  out.push_back({"clone_newuser", "EPERM",
+  out.push_back({"unshare_other_ns", "unshare mount, cgroup, net, pid and time namespaces", "EPERM",
+                 "seccomp: unshare refused (EPERM)", UnshareOthers});
+  out.push_back({"clone_newuser", "clone with CLONE_NEWUSER", "EPERM",
                  "seccomp: clone allowed only without namespace flags (EPERM)", CloneNewuser});
-  out.push_back({"clone3_newuser", "ENOSYS",
+  out.push_back({"clone3_newuser", "clone3 with CLONE_NEWUSER", "ENOSYS",
                  "seccomp: clone3 answers ENOSYS (its flags are out of seccomp's sight; libc "
                  "falls back to clone)",
                  Clone3Newuser});
 #if defined(__x86_64__)
-  out.push_back({"unshare_int80", "EPERM|SIGSEGV",
+  out.push_back({"unshare_int80", "unshare(CLONE_NEWUSER) through the i386 int 0x80 entry",
+                 "EPERM|SIGSEGV",
                  "seccomp: the i386 ABI is filtered with the same list (EPERM); where the host "
                  "kernel offers no int 0x80 entry to 64-bit code it faults first (SIGSEGV)",
                  UnshareInt80});
-  out.push_back({"unshare_x32", "EPERM",
+  out.push_back({"unshare_x32", "unshare(CLONE_NEWUSER) through the x32 ABI", "EPERM",
                  "seccomp: the x32 ABI is filtered with the same list (EPERM)", UnshareX32});
 #endif
 }

@@ -27,7 +27,8 @@ std::string ExeOverwrite() {
   std::string var = Env("BH_EXE_FD");
   if (var.empty()) return Setup("BH_EXE_FD not set: start through the /proc/self/exe trap");
   int fd = atoi(var.c_str());
-  struct stat held {}, self {};
+  struct stat held {
+  }, self{};
   if (fstat(fd, &held) != 0) return Setup("BH_EXE_FD is not open: " + ErrnoName(errno));
   if (stat("/proc/self/exe", &self) == 0 && held.st_ino == self.st_ino &&
       held.st_dev == self.st_dev) {
@@ -133,24 +134,30 @@ std::string Tiocsti() {
 }  // namespace
 
 void AddRuntimeAttempts(Attempts& out) {
-  out.push_back({"proc_self_exe", "EACCES|EROFS|EPERM",
+  out.push_back({"proc_self_exe",
+                 "reopen the runtime's binary for writing via /proc/self/exe (CVE-2019-5736)",
+                 "EACCES|EROFS|EPERM",
                  "the runtime runs from a read-only bind mount of its binary (EROFS; a sealed "
                  "memfd copy, EPERM, before Linux 5.12); with the user namespace the host "
                  "root's file is not writable anyway (EACCES) (CVE-2019-5736)",
                  ExeOverwrite});
-  out.push_back({"leaked_fds", "fds=0,1,2",
+  out.push_back({"leaked_fds",
+                 "list its descriptors: anything beyond stdio leaked from the runtime", "fds=0,1,2",
                  "the runtime closes every descriptor but stdio before exec, the caller's "
                  "extra ones too (CVE-2024-21626)",
                  LeakedFds});
-  out.push_back({"cwd_in_root", "in-root",
+  out.push_back({"cwd_in_root",
+                 "climb from its working directory and compare with / (CVE-2024-21626)", "in-root",
                  "process.cwd is entered after pivot_root; a cwd of /proc/self/fd/N names no "
                  "host directory (CVE-2024-21626)",
                  CwdInRoot});
-  out.push_back({"setuid_binary", "euid=1000|EPERM",
+  out.push_back({"setuid_binary", "as uid 1000, exec a setuid-root binary; setresuid(0)",
+                 "euid=1000|EPERM",
                  "no_new_privs: exec ignores the setuid bit; setresuid needs CAP_SETUID (EPERM)",
                  SetuidBinary});
-  out.push_back({"tiocsti", "EPERM",
-                 "seccomp: ioctl TIOCSTI and TIOCLINUX refused on the low 32 bits (EPERM)",
+  out.push_back({"tiocsti",
+                 "push a keystroke into its terminal (TIOCSTI, also with high bits; TIOCLINUX)",
+                 "EPERM", "seccomp: ioctl TIOCSTI and TIOCLINUX refused on the low 32 bits (EPERM)",
                  Tiocsti});
 }
 
