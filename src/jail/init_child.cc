@@ -18,6 +18,7 @@
 #include "base/fs.h"
 #include "base/scm.h"
 #include "jail/container_hooks.h"
+#include "jail/loopback.h"
 #include "jail/mount.h"
 #include "jail/sync.h"
 
@@ -198,6 +199,7 @@ Status BuildContainer(InitSpec& spec, int sync) {
     return Fail("creating namespaces");
   }
   if (spec.ns.new_uts) BH_TRY(SetNames(config));
+  if ((later & CLONE_NEWNET) != 0) BH_TRY(BringUpLoopback());
   if (!spec.no_new_keyring) {
     // A fresh session keyring keeps the host's keys out; absent keyctl is no reason to fail.
     (void)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, nullptr);

@@ -39,10 +39,15 @@ void AddExecFlags(CLI::App* cmd, ExecOptions* o) {
   cmd->add_flag("-d,--detach", o->detach, "do not wait for the process");
   cmd->add_option("--pid-file", o->pid_file, "file to write the process's pid to");
   cmd->add_option("--cwd", o->cwd, "working directory inside the container");
-  cmd->add_option("-e,--env", o->env, "KEY=VALUE to add to the environment");
+  // Repeatable options take one value per occurrence (as runc's do), so
+  // `exec -e K=V ID CMD` leaves the id and the command alone.
+  cmd->add_option("-e,--env", o->env, "KEY=VALUE to add to the environment")
+      ->allow_extra_args(false);
   cmd->add_option("-u,--user", o->user, "UID[:GID] to run as");
-  cmd->add_option("-g,--additional-gids", o->additional_gids, "additional group ids");
-  cmd->add_option("-c,--cap", o->caps, "capability to add (CAP_X)");
+  cmd->add_option("-g,--additional-gids", o->additional_gids, "additional group ids")
+      ->allow_extra_args(false);
+  cmd->add_option("-c,--cap", o->caps, "capability to add (CAP_X)")
+      ->allow_extra_args(false);
   cmd->add_flag("--no-new-privs", o->no_new_privs, "set no_new_privs for the process");
   cmd->add_option("--preserve-fds", o->preserve_fds, "pass this many fds after stdio to the process")
       ->check(CLI::Range(0, 1 << 20));

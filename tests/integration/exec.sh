@@ -47,6 +47,9 @@ check_eq "exec passes stderr" to-stderr "$ERR"
 
 cap rt exec --env X=1 --cwd /tmp --user 1000:1001 "$ID" /bin/sh -c 'echo "$X $(pwd) $(id -u):$(id -g)"'
 check_eq "exec --env --cwd --user" "1 /tmp 1000:1001" "$OUT"
+# Repeated short options, one value each, and the id and command after them (runc's form).
+cap rt exec -e X=1 -e Y=2 "$ID" /bin/sh -c 'echo "$X$Y"'
+check_eq "exec -e K=V -e K=V ID CMD" "12" "$OUT"
 
 printf '%s' '{"args": ["/bin/sh", "-c", "echo $P; pwd"], "cwd": "/etc", "env": ["P=from-json", "PATH=/bin"], "user": {"uid": 0, "gid": 0}}' >"$H_TMP/proc.json"
 cap rt exec --process "$H_TMP/proc.json" "$ID"
