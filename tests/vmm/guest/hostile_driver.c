@@ -68,14 +68,21 @@ void sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
+// Polls count by the clock, not by iterations: a guest without a precise
+// clocksource sleeps whole jiffies.
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 bool dev_reset(struct vdev* d) {
   wr32(d, R_STATUS, 0);
   // The spec lets a device take its time to finish a reset.
-  for (int i = 0; i < 1000; i++) {
+  for (const uint64_t end = now_ms() + 2000; now_ms() < end; sleep_ms(1)) {
     if (rd32(d, R_STATUS) == 0) return true;
-    sleep_ms(1);
   }
-  return false;
+  return rd32(d, R_STATUS) == 0;
 }
 
 bool dev_negotiate(struct vdev* d, uint64_t features) {
@@ -151,7 +158,7 @@ struct outcome ring_wait(struct ring* r) {
   struct outcome o = {OUT_NO_ANSWER, 0};
   // Long enough for an emulated (nested, TCG) machine; a device that refuses
   // says so at once through DEVICE_NEEDS_RESET.
-  for (int i = 0; i < 2000; i++) {
+  for (const uint64_t end = now_ms() + 2000; now_ms() < end; sleep_ms(1)) {
     const uint16_t used = get16(r->scr, SCR_USED + 2);
     if (used != r->used_seen) {
       const uint16_t slot = r->size ? (uint16_t)(r->used_seen % r->size) : 0;
@@ -164,7 +171,6 @@ struct outcome ring_wait(struct ring* r) {
       o.kind = OUT_NEEDS_RESET;
       return o;
     }
-    sleep_ms(1);
   }
   return o;
 }
