@@ -17,154 +17,160 @@
 # instead (no copying: the default guest paths are the host paths, so the same command works).
 set -euo pipefail
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-die() { echo "test-host: $*" >&2; exit 125; }
-usage() { sed -n '8,10p' "${BASH_SOURCE[0]}" | sed 's/^# *//; s/^/usage: /' >&2; exit 125; }
+# One function, called on the last line: bash reads a script as it runs, and the file may
+# be edited while a test host is up.
+main() {
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  die() { echo "test-host: $*" >&2; exit 125; }
+  usage() { sed -n '8,10p' "${BASH_SOURCE[0]}" | sed 's/^# *//; s/^/usage: /' >&2; exit 125; }
 
-mem=1024 smp=1 timeout_s=600 cwd=/ direct=0 verbose=0
-files=() dirs=() envs=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --mem) mem=${2:?}; shift 2 ;;
-    --smp) smp=${2:?}; shift 2 ;;
-    --timeout) timeout_s=${2:?}; shift 2 ;;
-    --file) files+=("${2:?}"); shift 2 ;;
-    --dir) dirs+=("${2:?}"); shift 2 ;;
-    --env) envs+=("${2:?}"); shift 2 ;;
-    --cwd) cwd=${2:?}; shift 2 ;;
-    --direct) direct=1; shift ;;
-    --verbose) verbose=1; shift ;;
-    --) shift; break ;;
-    *) usage ;;
-  esac
-done
-[ $# -gt 0 ] || usage
-for n in "$mem" "$smp" "$timeout_s"; do
-  case $n in ''|*[!0-9]*) die "not a number: $n" ;; esac
-done
-for e in "${envs[@]}"; do
-  [[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, got: $e"
-done
-
-if [ "$direct" = 1 ] && bash "$here/kvm-usable.sh"; then
-  cd "$cwd"
-  exec timeout -k 5 "$timeout_s" env "${envs[@]}" "$@"
-fi
-
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (package qemu-system-x86; run tools/deps.sh)"
-[ -x /bin/busybox ] || die "/bin/busybox missing (package busybox-static; run tools/deps.sh)"
-host_kernel=$(bash "$here/test-host-kernel.sh") || die "no test host kernel"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bh-test-host.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-root=$tmp/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,root,run,lib/modules,.test-host}
-cp /bin/busybox "$root/bin/busybox"
-ln -s busybox "$root/bin/sh"   # init links the other applets itself: one process, not hundreds
-cp "$host_kernel"/modules/*.ko "$host_kernel/modules/order" "$root/lib/modules/"
-echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
-echo "root:x:0:" >"$root/etc/group"
-
-# add_libs FILE: copies the shared libraries and the loader a dynamic ELF file needs.
-add_libs() {
-  local f=$1 lib
-  local headers
-  [ "$(od -An -c -N4 "$f" 2>/dev/null | tr -d ' ')" = '177ELF' ] || return 0
-  headers=$(readelf -l "$f" 2>/dev/null) || return 0
-  [[ $headers == *"program interpreter"* ]] || return 0
-  # ldd names each library by the path the loader would open (=> /x) or, for the loader
-  # itself, by its own path; both are where the copy goes.
-  for lib in $(ldd "$f" 2>/dev/null | grep -oE '(=> )?/[^ ]+' | sed 's/^=> //'); do
-    [ -e "$root$lib" ] && continue
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
+  mem=1024 smp=1 timeout_s=600 cwd=/ direct=0 verbose=0
+  files=() dirs=() envs=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --mem) mem=${2:?}; shift 2 ;;
+      --smp) smp=${2:?}; shift 2 ;;
+      --timeout) timeout_s=${2:?}; shift 2 ;;
+      --file) files+=("${2:?}"); shift 2 ;;
+      --dir) dirs+=("${2:?}"); shift 2 ;;
+      --env) envs+=("${2:?}"); shift 2 ;;
+      --cwd) cwd=${2:?}; shift 2 ;;
+      --direct) direct=1; shift ;;
+      --verbose) verbose=1; shift ;;
+      --) shift; break ;;
+      *) usage ;;
+    esac
   done
+  [ $# -gt 0 ] || usage
+  for n in "$mem" "$smp" "$timeout_s"; do
+    case $n in ''|*[!0-9]*) die "not a number: $n" ;; esac
+  done
+  for e in "${envs[@]}"; do
+    [[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, got: $e"
+  done
+
+  if [ "$direct" = 1 ] && bash "$here/kvm-usable.sh"; then
+    cd "$cwd"
+    exec timeout -k 5 "$timeout_s" env "${envs[@]}" "$@"
+  fi
+
+  command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (package qemu-system-x86; run tools/deps.sh)"
+  [ -x /bin/busybox ] || die "/bin/busybox missing (package busybox-static; run tools/deps.sh)"
+  host_kernel=$(bash "$here/test-host-kernel.sh") || die "no test host kernel"
+
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/bh-test-host.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  root=$tmp/root
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,root,run,lib/modules,.test-host}
+  cp /bin/busybox "$root/bin/busybox"
+  ln -s busybox "$root/bin/sh"   # init links the other applets itself: one process, not hundreds
+  cp "$host_kernel"/modules/*.ko "$host_kernel/modules/order" "$root/lib/modules/"
+  echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+  echo "root:x:0:" >"$root/etc/group"
+
+  # add_libs FILE: copies the shared libraries and the loader a dynamic ELF file needs.
+  add_libs() {
+    local f=$1 lib
+    local headers
+    [ "$(od -An -c -N4 "$f" 2>/dev/null | tr -d ' ')" = '177ELF' ] || return 0
+    headers=$(readelf -l "$f" 2>/dev/null) || return 0
+    [[ $headers == *"program interpreter"* ]] || return 0
+    # ldd names each library by the path the loader would open (=> /x) or, for the loader
+    # itself, by its own path; both are where the copy goes.
+    for lib in $(ldd "$f" 2>/dev/null | grep -oE '(=> )?/[^ ]+' | sed 's/^=> //'); do
+      [ -e "$root$lib" ] && continue
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+  }
+
+  # split SPEC: HOST[:GUEST] into $host and $guest (default: the absolute host path).
+  split() {
+    host=${1%%:*}
+    guest=${1#*:}
+    [ "$guest" != "$1" ] || guest=$(realpath -s "$host")
+    [ -e "$host" ] || die "no such file or directory: $host"
+    case $guest in /*) ;; *) die "guest path must be absolute: $guest" ;; esac
+  }
+  for spec in "${files[@]}"; do
+    split "$spec"
+    [ -f "$host" ] || die "--file wants a regular file: $host"
+    mkdir -p "$root$(dirname "$guest")"
+    cp -L "$host" "$root$guest"
+    add_libs "$host"
+  done
+  for spec in "${dirs[@]}"; do
+    split "$spec"
+    [ -d "$host" ] || die "--dir wants a directory: $host"
+    mkdir -p "$root$guest"
+    cp -a "$host/." "$root$guest/"
+    while IFS= read -r -d '' f; do add_libs "$f"; done < <(find "$host" -type f -perm -u+x -print0)
+  done
+
+  # The command and its environment, single-quoted for the guest's shell.
+  quote() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
+  nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+  {
+    for e in "${envs[@]}"; do printf 'export %s=%s\n' "${e%%=*}" "$(quote "${e#*=}")"; done
+    printf 'cd %s || exit 125\n' "$(quote "$cwd")"
+    printf 'exec'
+    for a in "$@"; do printf ' %s' "$(quote "$a")"; done
+    printf '\n'
+  } >"$root/.test-host/command"
+  cp "$here/test-host-init.sh" "$root/init"
+  chmod 755 "$root/init"
+  echo "$nonce" >"$root/.test-host/nonce"
+
+  (cd "$root" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) >"$tmp/initramfs"
+
+  accel=tcg
+  [ "$smp" -gt 1 ] && accel=tcg,thread=multi
+  cmdline="console=ttyS0 panic=-1 rdinit=/init"
+  [ "$verbose" = 1 ] || cmdline+=" quiet loglevel=1"
+  qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -accel "$accel"
+    -cpu EPYC-v3,+svm -m "$mem" -smp "$smp" -display none -serial stdio -no-reboot
+    -kernel "$host_kernel/vmlinuz" -initrd "$tmp/initramfs" -append "$cmdline")
+
+  # The console carries the boot, then the start marker, the command's output, and the end
+  # marker with its status. Only the part between the markers reaches stdout; the rest is
+  # the boot log, shown when something went wrong (or live with --verbose).
+  start=TEST-HOST-START-$nonce end=TEST-HOST-EXIT-$nonce=
+  set +e
+  timeout -k 5 "$timeout_s" "${qemu[@]}" </dev/null 2>"$tmp/qemu.err" |
+    awk -v start="$start" -v endm="$end" -v status="$tmp/status" -v boot="$tmp/boot.log" \
+      -v verbose="$verbose" '
+      { sub(/\r$/, "") }
+      state == 0 && $0 == start { state = 1; next }
+      state == 1 && (i = index($0, endm)) {
+        if (i > 1) { print substr($0, 1, i - 1); fflush() }
+        print substr($0, i + length(endm)) > status
+        state = 2; next
+      }
+      state == 1 { print; fflush(); next }
+      { print > boot; if (verbose == 1) { print > "/dev/stderr"; fflush("/dev/stderr") } }'
+  qemu_rc=${PIPESTATUS[0]}
+  set -e
+
+  if [ -s "$tmp/status" ]; then
+    exit "$(cat "$tmp/status")"
+  fi
+  {
+    if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
+      echo "test-host: timed out after ${timeout_s}s"
+    else
+      echo "test-host: the test host stopped without the command's status (qemu exit $qemu_rc)"
+    fi
+    if [ "$verbose" = 0 ]; then
+      echo "--- test host boot log (last 40 lines) ---"
+      tail -n 40 "$tmp/boot.log" 2>/dev/null || echo "(nothing)"
+    fi
+    if [ -s "$tmp/qemu.err" ]; then
+      echo "--- qemu stderr ---"
+      tail -n 20 "$tmp/qemu.err"
+    fi
+  } >&2
+  if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then exit 124; fi
+  exit 125
 }
 
-# split SPEC: HOST[:GUEST] into $host and $guest (default: the absolute host path).
-split() {
-  host=${1%%:*}
-  guest=${1#*:}
-  [ "$guest" != "$1" ] || guest=$(realpath -s "$host")
-  [ -e "$host" ] || die "no such file or directory: $host"
-  case $guest in /*) ;; *) die "guest path must be absolute: $guest" ;; esac
-}
-for spec in "${files[@]}"; do
-  split "$spec"
-  [ -f "$host" ] || die "--file wants a regular file: $host"
-  mkdir -p "$root$(dirname "$guest")"
-  cp -L "$host" "$root$guest"
-  add_libs "$host"
-done
-for spec in "${dirs[@]}"; do
-  split "$spec"
-  [ -d "$host" ] || die "--dir wants a directory: $host"
-  mkdir -p "$root$guest"
-  cp -a "$host/." "$root$guest/"
-  while IFS= read -r -d '' f; do add_libs "$f"; done < <(find "$host" -type f -perm -u+x -print0)
-done
-
-# The command and its environment, single-quoted for the guest's shell.
-quote() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
-nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
-{
-  for e in "${envs[@]}"; do printf 'export %s=%s\n' "${e%%=*}" "$(quote "${e#*=}")"; done
-  printf 'cd %s || exit 125\n' "$(quote "$cwd")"
-  printf 'exec'
-  for a in "$@"; do printf ' %s' "$(quote "$a")"; done
-  printf '\n'
-} >"$root/.test-host/command"
-cp "$here/test-host-init.sh" "$root/init"
-chmod 755 "$root/init"
-echo "$nonce" >"$root/.test-host/nonce"
-
-(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$tmp/initramfs"
-
-accel=tcg
-[ "$smp" -gt 1 ] && accel=tcg,thread=multi
-cmdline="console=ttyS0 panic=-1 rdinit=/init"
-[ "$verbose" = 1 ] || cmdline+=" quiet loglevel=1"
-qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -accel "$accel"
-  -cpu EPYC-v3,+svm -m "$mem" -smp "$smp" -display none -serial stdio -no-reboot
-  -kernel "$host_kernel/vmlinuz" -initrd "$tmp/initramfs" -append "$cmdline")
-
-# The console carries the boot, then the start marker, the command's output, and the end
-# marker with its status. Only the part between the markers reaches stdout; the rest is
-# the boot log, shown when something went wrong (or live with --verbose).
-start=TEST-HOST-START-$nonce end=TEST-HOST-EXIT-$nonce=
-set +e
-timeout -k 5 "$timeout_s" "${qemu[@]}" </dev/null 2>"$tmp/qemu.err" |
-  awk -v start="$start" -v endm="$end" -v status="$tmp/status" -v boot="$tmp/boot.log" \
-    -v verbose="$verbose" '
-    { sub(/\r$/, "") }
-    state == 0 && $0 == start { state = 1; next }
-    state == 1 && (i = index($0, endm)) {
-      if (i > 1) { print substr($0, 1, i - 1); fflush() }
-      print substr($0, i + length(endm)) > status
-      state = 2; next
-    }
-    state == 1 { print; fflush(); next }
-    { print > boot; if (verbose == 1) { print > "/dev/stderr"; fflush("/dev/stderr") } }'
-qemu_rc=${PIPESTATUS[0]}
-set -e
-
-if [ -s "$tmp/status" ]; then
-  exit "$(cat "$tmp/status")"
-fi
-{
-  if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
-    echo "test-host: timed out after ${timeout_s}s"
-  else
-    echo "test-host: the test host stopped without the command's status (qemu exit $qemu_rc)"
-  fi
-  if [ "$verbose" = 0 ]; then
-    echo "--- test host boot log (last 40 lines) ---"
-    tail -n 40 "$tmp/boot.log" 2>/dev/null || echo "(nothing)"
-  fi
-  if [ -s "$tmp/qemu.err" ]; then
-    echo "--- qemu stderr ---"
-    tail -n 20 "$tmp/qemu.err"
-  fi
-} >&2
-if [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then exit 124; fi
-exit 125
+main "$@"; exit
