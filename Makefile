@@ -4,7 +4,7 @@ BUILD ?= build
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build rootfs demo test unit integration fuzz sanitize bench clean
+.PHONY: all deps build rootfs guest-kernel demo test unit integration fuzz sanitize bench clean
 
 all: build
 
@@ -23,7 +23,11 @@ rootfs: build
 demo: rootfs
 	@bash tools/demo.sh $(BUILD)
 
-test: rootfs
+# The VM tier's guest kernel, built once per guest/kernel.config and cached (tools/guest-kernel.sh).
+guest-kernel: deps
+	@bash tools/guest-kernel.sh >/dev/null
+
+test: rootfs guest-kernel
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
 
 unit: build
