@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Start-up benchmark: time to `run` a container executing /bin/true, for
 # bulkhead, crun, runc and bubblewrap on this machine in one sitting, plus
-# each runtime's peak RSS. Writes docs/benchmarks.md.
+# each runtime's peak RSS; then the micro-VM monitor's boot time and memory
+# beside QEMU microvm's (bench/vmm.sh). Writes docs/benchmarks.md.
 #
-#   bash bench/run.sh BUILD        (BUILD holds bin/bulkhead and rootfs)
-#   BENCH_RUNS=20 bash bench/run.sh build    for a quick look
+#   bash bench/run.sh BUILD        (BUILD holds bin/bulkhead, bin/bulkhead-vmm and rootfs)
+#   BENCH_RUNS=20 BENCH_VMM_BOOTS=3 bash bench/run.sh build    for a quick look
+#   BENCH_VMM=0 bash bench/run.sh build    without the micro-VM part
 #
 # A runtime that fails is reported as failed; the others are still measured.
 set -uo pipefail
@@ -170,6 +172,16 @@ exec_bench bulkhead private private-bulkhead nocgroup "$BULKHEAD"
 exec_bench crun private private-crun nocgroup "$CRUN" --cgroup-manager=disabled
 exec_bench runc private private-runc nocgroup "$RUNC"
 
+# The micro-VM monitor's section, measured in the test host; bench/vmm.sh writes its own
+# failures into the section, and the container tables above stand either way.
+VMM_SECTION=$W/vmm.md
+if [ "${BENCH_VMM:-1}" != 0 ]; then
+  bash "$SRC/bench/vmm.sh" "$BUILD" >"$VMM_SECTION" ||
+    echo "bench: the micro-VM part did not complete; its section says why" >&2
+else
+  : >"$VMM_SECTION"
+fi
+
 # table FILE: the markdown rows of a results file, then its failures.
 table() {
   echo "| runtime | setup | median ms | p95 ms | mean ms | min ms | runs | peak RSS KiB |"
@@ -249,5 +261,9 @@ EOF
   for r in bulkhead runc crun bubblewrap hyperfine; do
     echo "- $r: $(version "$r" || true)"
   done
+  if [ -s "$VMM_SECTION" ]; then
+    echo
+    cat "$VMM_SECTION"
+  fi
 } >"$DOC"
 cat "$DOC"
