@@ -236,6 +236,8 @@ static const char* bad_ring(struct ctx* c, uint32_t num, uint64_t desc, uint64_t
   wr32(&c->dev, R_STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
   const uint32_t st = rd32(&c->dev, R_STATUS);
   if ((st & S_NEEDS_RESET) || !(st & S_DRIVER_OK)) return "refused at DRIVER_OK";
+  // The used ring is watched where a good one would be: for the rings moved
+  // elsewhere, only the device's status tells what it made of them.
   struct ring r = {&c->dev, &c->scr, (uint16_t)num, 0, 0};
   post_valid(c, &r);
   return outcome_str(ring_wait(&r));

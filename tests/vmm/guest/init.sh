@@ -22,6 +22,9 @@ say() { echo "BHTEST $1=$2"; }
 drain() { stty -F /dev/console onlcr 2>/dev/null; }
 finish() { drain; sync; reboot -f; }
 
+# kernel_log: the kernel's last words, which a quiet console does not show.
+kernel_log() { dmesg | tail -n 5 | sed 's/^/bhtest: dmesg: /'; }
+
 # window DEV: "ADDR:SIZE" (hex) of the virtio-mmio window behind virtio device DEV.
 window() {
   plat=$(basename "$(dirname "$(readlink -f "/sys/bus/virtio/devices/$1")")")
@@ -98,13 +101,14 @@ scenario_hostile() {
   say hostile_blk_exit $?
   echo "$rng" >/sys/bus/virtio/drivers/virtio_rng/bind
   n=$(head -c 64 /dev/hwrng | wc -c)
-  if [ "$n" = 64 ]; then say hostile_rng_rebind ok; else say hostile_rng_rebind "short-$n"; fi
+  if [ "$n" = 64 ]; then say hostile_rng_rebind ok; else say hostile_rng_rebind "short-$n" && kernel_log; fi
   echo "$blk" >/sys/bus/virtio/drivers/virtio_blk/bind
   dev=/dev/$(ls "/sys/bus/virtio/devices/$blk/block" 2>/dev/null)
   if [ "$(head -c 16 "$dev" 2>/dev/null)" = "$golden" ]; then
     say hostile_blk_rebind ok
   else
     say hostile_blk_rebind failed
+    kernel_log
   fi
   say hostile "done"
 }
