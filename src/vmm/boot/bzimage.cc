@@ -7,7 +7,7 @@
 #include <string>
 
 #include "vmm/arch/x86_64/layout.h"
-#include "vmm/boot/hex.h"
+#include "vmm/memory/hex.h"
 
 namespace bulkhead::vmm {
 

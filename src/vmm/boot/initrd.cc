@@ -8,7 +8,7 @@
 
 #include "base/syscall.h"
 #include "vmm/arch/x86_64/layout.h"
-#include "vmm/boot/hex.h"
+#include "vmm/memory/hex.h"
 
 namespace bulkhead::vmm {
 

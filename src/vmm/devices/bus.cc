@@ -1,20 +1,12 @@
 #include "vmm/devices/bus.h"
 
-#include <cstdio>
 #include <iterator>
 #include <string>
 #include <utility>
 
+#include "vmm/memory/hex.h"
+
 namespace bulkhead::vmm {
-namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-}  // namespace
 
 Status Bus::Insert(std::shared_ptr<BusDevice> device, uint64_t base, uint64_t len) {
   const std::string what = "bus range " + Hex(base) + "+" + Hex(len);

@@ -6,16 +6,9 @@
 #include <string>
 #include <utility>
 
+#include "vmm/memory/hex.h"
+
 namespace bulkhead::vmm {
-namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-}  // namespace
 
 Result<GuestMemory> GuestMemory::Create(const std::vector<GuestRange>& ranges) {
   const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));

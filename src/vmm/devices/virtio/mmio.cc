@@ -39,16 +39,17 @@ MmioTransport::MmioTransport(GuestMemory& mem, std::unique_ptr<VirtioDevice> dev
   for (size_t q = 0; q < notify_.size(); ++q) queues_.emplace_back(device_->queue_max_size());
 }
 
+// Config space takes 1-, 2-, 4- and 8-byte accesses wholly inside the device's config.
+bool MmioTransport::ConfigAccessFits(uint64_t off, size_t n) const {
+  return (n == 1 || n == 2 || n == 4 || n == 8) && off <= device_->config_size() &&
+         n <= device_->config_size() - off;
+}
+
 void MmioTransport::Read(uint64_t offset, std::span<uint8_t> data) {
   std::fill(data.begin(), data.end(), 0);
   std::lock_guard lock(mu_);
   if (offset >= kConfig) {
-    const uint64_t off = offset - kConfig;
-    const size_t n = data.size();
-    if ((n == 1 || n == 2 || n == 4 || n == 8) && off <= device_->config_size() &&
-        n <= device_->config_size() - off) {
-      device_->ReadConfig(off, data);
-    }
+    if (ConfigAccessFits(offset - kConfig, data.size())) device_->ReadConfig(offset - kConfig, data);
     return;
   }
   if (data.size() != 4 || offset % 4 != 0) return;
@@ -59,12 +60,7 @@ void MmioTransport::Read(uint64_t offset, std::span<uint8_t> data) {
 void MmioTransport::Write(uint64_t offset, std::span<const uint8_t> data) {
   std::lock_guard lock(mu_);
   if (offset >= kConfig) {
-    const uint64_t off = offset - kConfig;
-    const size_t n = data.size();
-    if ((n == 1 || n == 2 || n == 4 || n == 8) && off <= device_->config_size() &&
-        n <= device_->config_size() - off) {
-      device_->WriteConfig(off, data);
-    }
+    if (ConfigAccessFits(offset - kConfig, data.size())) device_->WriteConfig(offset - kConfig, data);
     return;
   }
   if (data.size() != 4 || offset % 4 != 0) return;

@@ -112,6 +112,7 @@ class MmioTransport : public BusDevice {
  private:
   MmioTransport(GuestMemory& mem, std::unique_ptr<VirtioDevice> device, Interrupt irq,
                 std::vector<EventFd> notify);
+  bool ConfigAccessFits(uint64_t off, size_t n) const;
   uint32_t ReadRegister(uint64_t offset) const;
   void WriteRegister(uint64_t offset, uint32_t value);
   void SetStatus(uint32_t value);
