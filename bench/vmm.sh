@@ -107,15 +107,16 @@ vmm_count=${#vmm_files[@]}
 shared_lines=$(cd "$SRC" && find src/base src/seccomp \( -name '*.cc' -o -name '*.h' \) \
   ! -name '*_test.cc' -print0 | xargs -0 cat | wc -l)
 
-kernel_from="the kernel from guest/kernel.config (tools/guest-kernel.sh)"
-[ -n "${BENCH_VMM_KERNEL:-}" ] && kernel_from="the kernel $BENCH_VMM_KERNEL"
+kernel_from="guest/kernel.config (tools/guest-kernel.sh)"
+[ -n "${BENCH_VMM_KERNEL:-}" ] && kernel_from="$BENCH_VMM_KERNEL"
 commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$SRC" diff --quiet HEAD -- src/vmm 2>/dev/null || commit="$commit with changes to src/vmm"
 python3 - "$W/boots.txt" "$heading" "$BOOTS" "$elapsed" "$direct" "$vmm_lines" "$vmm_count" \
-  "$shared_lines" "$("$QEMU" --version | head -1)" "$commit" "$kernel_from" <<'PY'
+  "$shared_lines" "$("$QEMU" --version | head -1)" "$commit" "$kernel_from" \
+  "$(date -u -d "@$start" '+%Y-%m-%d %H:%M UTC')" <<'PY'
 import math, sys
 (path, heading, boots, elapsed, direct, vmm_lines, vmm_count, shared_lines, qemu_version,
- commit, kernel_from) = sys.argv[1:12]
+ commit, kernel_from, when) = sys.argv[1:13]
 runs = {"bvmm": [], "qemu": []}
 failed = {"bvmm": [], "qemu": []}
 logs = {}
@@ -162,18 +163,21 @@ b, q = stats["bvmm"], stats["qemu"]
 here = "this machine's KVM" if direct == "1" else "one run of the test host"
 print(heading)
 print(f"""
-{boots} timed boots of each monitor, alternating (bulkhead-vmm, QEMU, bulkhead-vmm, ...) after
-one untimed warm-up boot each, all in {here} ({elapsed} s in all).""")
+Measured {when}: {boots} timed boots of each monitor, alternating
+(bulkhead-vmm, QEMU, bulkhead-vmm, ...) after one untimed warm-up boot each, all in {here}
+({elapsed} s in all).""")
 if direct != "1":
-    print("""The test host is QEMU in software emulation with an emulated SVM CPU and KVM inside it
-(docs/test-host.md): every guest instruction and every monitor instruction runs emulated, so
-absolute times are many times those on hardware. Compare the two monitors within this
-table (the ratios), not the milliseconds with other machines.""")
+    print("""The test host is QEMU in software emulation with an emulated SVM CPU and KVM inside
+it (docs/test-host.md): the monitors, their KVM and the guests all run emulated, so absolute
+times are many times those on hardware, and other work on this machine shows up as noise.
+Compare the two monitors within this table (the ratios), not the milliseconds with other
+machines.""")
 print(f"""
-- **Guest**: {kernel_from}, the ELF vmlinux entered through PVH by both monitors;
-  1 vCPU, 128 MiB, no disks, the 8250 serial console on the monitor's stdout (a pipe).
-  initramfs: busybox-static whose /init prints `BH-BOOT-MARKER` as its first action, sleeps
-  3 s and calls `reboot -f`. Command line `console=ttyS0 quiet`, plus what each monitor needs to end the VM: bulkhead-vmm appends
+- **Guest**: the ELF vmlinux of {kernel_from},
+  entered through PVH by both monitors; 1 vCPU, 128 MiB, no disks, the 8250 serial console
+  on the monitor's stdout (a pipe). initramfs: busybox-static whose /init prints
+  `BH-BOOT-MARKER` as its first action, sleeps 3 s and calls `reboot -f`. Command line
+  `console=ttyS0 quiet`, plus what each monitor needs to end the VM: bulkhead-vmm appends
   `reboot=k,panic_warm panic=-1 8250.nr_uarts=1` itself; QEMU gets
   `reboot=t panic=-1 8250.nr_uarts=1` (microvm has no i8042; `-no-reboot` makes the triple
   fault QEMU's exit).
@@ -184,7 +188,8 @@ print(f"""
   -cpu host -smp 1 -m 128 -nodefaults -no-user-config -nographic -no-reboot -serial stdio
   -bios qboot.rom -kernel vmlinux -initrd initrd -append ...`, with microvm's own firmware
   (qboot) and its default in-kernel PIC, IOAPIC and PIT, which bulkhead-vmm has too; no RTC
-  and no ACPI, which bulkhead-vmm lacks. {qemu_version}.
+  and no ACPI, which bulkhead-vmm lacks.
+  {qemu_version}.
 - **Boot to marker**: bench/boot-timer.c takes CLOCK_MONOTONIC just before it forks and
   execs the monitor and again when the marker arrives on the monitor's stdout: monitor
   start-up, firmware (QEMU), kernel boot, unpacking the initramfs, the first line of /init.
