@@ -16,6 +16,7 @@ packages=(
   containerd runc crun bubblewrap hyperfine time podman
   # test helpers
   iproute2 util-linux procps python3
+  erofs-utils  # VM tier: read-only root filesystem images (mkfs.erofs)
   linux-source-6.1 bc flex bison libelf-dev libssl-dev cpio xz-utils qemu-system-x86  # guest kernel build, KVM test host
 )
 
