@@ -1,0 +1,266 @@
+#include "vmproto/message.h"
+
+#include <sys/wait.h>
+
+#include <array>
+#include <string>
+#include <type_traits>
+
+namespace bulkhead::vmproto {
+
+namespace {
+
+// Which channels a type may name.
+enum class ChannelRule : uint8_t {
+  kControl,  // 0
+  kMain,     // 1
+  kExec,     // 2..kMaxChannel
+  kProcess,  // 1..kMaxChannel
+  kAny,      // 0..kMaxChannel
+};
+
+struct TypeInfo {
+  Type type;
+  std::string_view name;
+  Direction from;
+  ChannelRule channels;
+  size_t min_payload;
+  size_t max_payload;
+};
+
+constexpr Direction kH = Direction::kHostToGuest;
+constexpr Direction kG = Direction::kGuestToHost;
+
+// One row per type: the whole of what the header check needs.
+constexpr std::array<TypeInfo, 16> kTypes = {{
+    {Type::kStart, "start", kH, ChannelRule::kMain, 1, kMaxSpecJson},
+    {Type::kExec, "exec", kH, ChannelRule::kExec, 1, kMaxSpecJson},
+    {Type::kStdin, "stdin", kH, ChannelRule::kProcess, 1, kMaxDataChunk},
+    {Type::kCloseStdin, "close-stdin", kH, ChannelRule::kProcess, 0, 0},
+    {Type::kSignal, "signal", kH, ChannelRule::kProcess, kSignalSize, kSignalSize},
+    {Type::kResize, "resize", kH, ChannelRule::kProcess, kResizeSize, kResizeSize},
+    {Type::kStatsRequest, "stats-request", kH, ChannelRule::kControl, kStatsRequestSize,
+     kStatsRequestSize},
+    {Type::kHostCredit, "host-credit", kH, ChannelRule::kProcess, kCreditSize, kCreditSize},
+    {Type::kHello, "hello", kG, ChannelRule::kControl, kHelloFixed + 1,
+     kHelloFixed + kMaxReleaseText},
+    {Type::kStarted, "started", kG, ChannelRule::kProcess, kStartedSize, kStartedSize},
+    {Type::kStdout, "stdout", kG, ChannelRule::kProcess, 1, kMaxDataChunk},
+    {Type::kStderr, "stderr", kG, ChannelRule::kProcess, 1, kMaxDataChunk},
+    {Type::kExit, "exit", kG, ChannelRule::kProcess, kExitSize, kExitSize},
+    {Type::kStatsReply, "stats-reply", kG, ChannelRule::kControl, kStatsReplySize,
+     kStatsReplySize},
+    {Type::kGuestCredit, "guest-credit", kG, ChannelRule::kProcess, kCreditSize, kCreditSize},
+    {Type::kGuestError, "guest-error", kG, ChannelRule::kAny, kGuestErrorFixed + 1,
+     kGuestErrorFixed + kMaxErrorText},
+}};
+
+const TypeInfo* Find(uint8_t type) {
+  for (const TypeInfo& t : kTypes) {
+    if (static_cast<uint8_t>(t.type) == type) return &t;
+  }
+  return nullptr;
+}
+
+// Only called with a Type, which is known by construction or checked by IsKnownType first.
+const TypeInfo& Info(Type type) { return *Find(static_cast<uint8_t>(type)); }
+
+bool Printable(std::string_view text) {
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+Status CheckText(std::string_view what, std::string_view text, size_t max) {
+  if (text.empty() || text.size() > max) {
+    return Error(std::string(what) + " is " + std::to_string(text.size()) +
+                 " bytes (must be 1.." + std::to_string(max) + ")");
+  }
+  if (!Printable(text)) return Error(std::string(what) + " holds bytes outside printable ASCII");
+  return Ok();
+}
+
+Status CheckStream(Type type, Stream stream) {
+  bool ok = type == Type::kGuestCredit ? stream == Stream::kStdin
+                                       : stream == Stream::kStdout || stream == Stream::kStderr;
+  if (ok) return Ok();
+  return Error(std::string(TypeName(type)) + " names stream " +
+               std::to_string(static_cast<unsigned>(stream)) + ", which its sender does not read");
+}
+
+Status CheckFields(const Message& m) {
+  Type type = TypeOf(m);
+  if (auto* d = std::get_if<Data>(&m)) {
+    if (d->bytes.empty() || d->bytes.size() > kMaxDataChunk) {
+      return Error(std::string(TypeName(type)) + " data is " + std::to_string(d->bytes.size()) +
+                   " bytes (must be 1.." + std::to_string(kMaxDataChunk) + ")");
+    }
+  } else if (auto* s = std::get_if<Start>(&m)) {
+    if (s->spec_json.empty() || s->spec_json.size() > kMaxSpecJson) {
+      return Error("start spec is " + std::to_string(s->spec_json.size()) + " bytes (must be 1.." +
+                   std::to_string(kMaxSpecJson) + ")");
+    }
+  } else if (auto* e = std::get_if<Exec>(&m)) {
+    if (e->spec_json.empty() || e->spec_json.size() > kMaxSpecJson) {
+      return Error("exec spec is " + std::to_string(e->spec_json.size()) + " bytes (must be 1.." +
+                   std::to_string(kMaxSpecJson) + ")");
+    }
+  } else if (auto* sig = std::get_if<Signal>(&m)) {
+    if (sig->signo < 1 || sig->signo > kMaxSignal) {
+      return Error("signal " + std::to_string(sig->signo) + " is not 1.." +
+                   std::to_string(kMaxSignal));
+    }
+  } else if (auto* c = std::get_if<Credit>(&m)) {
+    BH_TRY(CheckStream(type, c->stream));
+    if (c->bytes < 1 || c->bytes > kMaxWindow) {
+      return Error("credit of " + std::to_string(c->bytes) + " bytes is not 1.." +
+                   std::to_string(kMaxWindow));
+    }
+  } else if (auto* h = std::get_if<Hello>(&m)) {
+    if (h->version != kVersion) {
+      return Error("hello says protocol version " + std::to_string(h->version) +
+                   " (this side speaks " + std::to_string(kVersion) + ")");
+    }
+    BH_TRY(CheckText("hello kernel release", h->kernel_release, kMaxReleaseText));
+  } else if (auto* st = std::get_if<Started>(&m)) {
+    if (st->pid < 1 || st->pid > kMaxPid) {
+      return Error("started pid " + std::to_string(st->pid) + " is not 1.." +
+                   std::to_string(kMaxPid));
+    }
+  } else if (auto* x = std::get_if<Exit>(&m)) {
+    if (x->kind == ExitKind::kExited) {
+      if (x->value > 255) return Error("exit code " + std::to_string(x->value) + " is not 0..255");
+      if (x->core_dumped) return Error("exit with a code claims a core dump");
+    } else if (x->kind == ExitKind::kSignaled) {
+      if (x->value < 1 || x->value > kMaxSignal) {
+        return Error("exit by signal " + std::to_string(x->value) + ", not 1.." +
+                     std::to_string(kMaxSignal));
+      }
+    } else {
+      return Error("exit kind " + std::to_string(static_cast<unsigned>(x->kind)) + " is unknown");
+    }
+  } else if (auto* r = std::get_if<StatsReply>(&m)) {
+    if (r->pids > kMaxPid) {
+      return Error("stats-reply pid count " + std::to_string(r->pids) + " is over " +
+                   std::to_string(kMaxPid));
+    }
+  } else if (auto* g = std::get_if<GuestError>(&m)) {
+    if (g->err > kMaxErrno) {
+      return Error("guest-error errno " + std::to_string(g->err) + " is over " +
+                   std::to_string(kMaxErrno));
+    }
+    BH_TRY(CheckText("guest-error text", g->text, kMaxErrorText));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string_view TypeName(Type type) { return Info(type).name; }
+bool IsKnownType(uint8_t type) { return Find(type) != nullptr; }
+Direction SenderOf(Type type) { return Info(type).from; }
+size_t MinPayload(Type type) { return Info(type).min_payload; }
+size_t MaxPayload(Type type) { return Info(type).max_payload; }
+
+std::string_view DirectionName(Direction from) {
+  return from == Direction::kHostToGuest ? "host" : "guest";
+}
+
+Type TypeOf(const Message& m) {
+  struct Visitor {
+    Type operator()(const Start&) const { return Type::kStart; }
+    Type operator()(const Exec&) const { return Type::kExec; }
+    Type operator()(const Data& d) const {
+      if (d.stream == Stream::kStdin) return Type::kStdin;
+      return d.stream == Stream::kStdout ? Type::kStdout : Type::kStderr;
+    }
+    Type operator()(const CloseStdin&) const { return Type::kCloseStdin; }
+    Type operator()(const Signal&) const { return Type::kSignal; }
+    Type operator()(const Resize&) const { return Type::kResize; }
+    Type operator()(const StatsRequest&) const { return Type::kStatsRequest; }
+    Type operator()(const Credit& c) const {
+      return c.stream == Stream::kStdin ? Type::kGuestCredit : Type::kHostCredit;
+    }
+    Type operator()(const Hello&) const { return Type::kHello; }
+    Type operator()(const Started&) const { return Type::kStarted; }
+    Type operator()(const Exit&) const { return Type::kExit; }
+    Type operator()(const StatsReply&) const { return Type::kStatsReply; }
+    Type operator()(const GuestError&) const { return Type::kGuestError; }
+  };
+  return std::visit(Visitor{}, m);
+}
+
+uint32_t ChannelOf(const Message& m) {
+  return std::visit(
+      [](const auto& msg) -> uint32_t {
+        using T = std::decay_t<decltype(msg)>;
+        if constexpr (std::is_same_v<T, Start>) {
+          return kMainChannel;
+        } else if constexpr (std::is_same_v<T, StatsRequest> || std::is_same_v<T, Hello> ||
+                             std::is_same_v<T, StatsReply>) {
+          return kControlChannel;
+        } else {
+          return msg.channel;
+        }
+      },
+      m);
+}
+
+Status CheckChannel(Type type, uint32_t channel) {
+  const TypeInfo& t = Info(type);
+  uint32_t lo = 0;
+  uint32_t hi = kMaxChannel;
+  switch (t.channels) {
+    case ChannelRule::kControl: hi = kControlChannel; break;
+    case ChannelRule::kMain: lo = hi = kMainChannel; break;
+    case ChannelRule::kExec: lo = kMainChannel + 1; break;
+    case ChannelRule::kProcess: lo = kMainChannel; break;
+    case ChannelRule::kAny: break;
+  }
+  if (channel >= lo && channel <= hi) return Ok();
+  return Error(std::string(t.name) + " on channel " + std::to_string(channel) + " (must be " +
+               std::to_string(lo) + (lo == hi ? "" : ".." + std::to_string(hi)) + ")");
+}
+
+Status CheckMessage(const Message& m) {
+  Type type = TypeOf(m);
+  if (const auto* d = std::get_if<Data>(&m); d && d->stream > Stream::kStderr) {
+    return Error("data names stream " + std::to_string(static_cast<unsigned>(d->stream)));
+  }
+  BH_TRY(CheckChannel(type, ChannelOf(m)));
+  return CheckFields(m);
+}
+
+std::string PrintableText(std::string_view text, size_t max) {
+  std::string out(text.substr(0, max));
+  for (char& c : out) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  if (out.empty()) out = "?";
+  return out;
+}
+
+Hello MakeHello(std::string_view kernel_release) {
+  return Hello{kVersion, PrintableText(kernel_release, kMaxReleaseText)};
+}
+
+GuestError MakeGuestError(uint32_t channel, int err, std::string_view text) {
+  uint32_t e = err > 0 && static_cast<uint32_t>(err) <= kMaxErrno ? static_cast<uint32_t>(err) : 0;
+  return GuestError{channel, e, PrintableText(text, kMaxErrorText)};
+}
+
+Exit ExitFromWaitStatus(uint32_t channel, int wait_status) {
+  if (WIFSIGNALED(wait_status)) {
+    return Exit{channel, ExitKind::kSignaled, static_cast<uint32_t>(WTERMSIG(wait_status)),
+                WCOREDUMP(wait_status) != 0};
+  }
+  return Exit{channel, ExitKind::kExited, static_cast<uint32_t>(WEXITSTATUS(wait_status)), false};
+}
+
+int ShellStatus(const Exit& exit) {
+  int value = static_cast<int>(exit.value);
+  return exit.kind == ExitKind::kSignaled ? 128 + value : value;
+}
+
+}  // namespace bulkhead::vmproto
