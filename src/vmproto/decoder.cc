@@ -43,12 +43,11 @@ Result<Header> Decoder::CheckHeader(std::span<const uint8_t> b) {
   }
   BH_TRY(CheckChannel(type, h.channel));
   if (h.length < MinPayload(type) || h.length > MaxPayload(type)) {
-    std::string range = MinPayload(type) == MaxPayload(type)
-                            ? std::to_string(MinPayload(type))
-                            : std::to_string(MinPayload(type)) + ".." +
-                                  std::to_string(MaxPayload(type));
-    return Error(name + " payload length " + std::to_string(h.length) + " (must be " + range +
-                 ")");
+    std::string range =
+        MinPayload(type) == MaxPayload(type)
+            ? std::to_string(MinPayload(type))
+            : std::to_string(MinPayload(type)) + ".." + std::to_string(MaxPayload(type));
+    return Error(name + " payload length " + std::to_string(h.length) + " (must be " + range + ")");
   }
   return h;
 }
@@ -57,6 +56,8 @@ Status Decoder::Deliver(const Header& h, std::span<const uint8_t> payload) {
   auto type = static_cast<Type>(h.type);
   Result<Message> m = ParsePayload(type, h.channel, payload);
   if (!m.ok()) return std::move(m).error().Context("bad payload");
+  if (TypeOf(*m) != type)
+    return Error("bad payload: " + std::string(TypeName(type)) + " parsed as another type");
   BH_TRY(CheckMessage(*m).Context("bad payload"));
   if (type == Type::kHello) hello_seen_ = true;
   ready_.push_back(std::move(*m));

@@ -39,12 +39,12 @@ class Decoder {
   Status Fail(Error e);
 
   Direction from_;
-  std::vector<uint8_t> partial_;   // the frame in progress, header first
-  std::optional<Header> header_;   // its header, once all of it is in and checked
+  std::vector<uint8_t> partial_;  // the frame in progress, header first
+  std::optional<Header> header_;  // its header, once all of it is in and checked
   std::deque<Message> ready_;
   std::optional<Error> error_;
-  uint64_t frame_offset_ = 0;      // stream offset of the frame in progress
-  uint64_t frame_index_ = 0;       // frames completed so far
+  uint64_t frame_offset_ = 0;  // stream offset of the frame in progress
+  uint64_t frame_index_ = 0;   // frames completed so far
   bool hello_seen_ = false;
 };
 

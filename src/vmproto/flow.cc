@@ -26,7 +26,8 @@ Status FlowWindow::Grant(uint32_t n) {
 uint32_t FlowWindow::Drained(size_t n) {
   // Never owe more than was spent: a window back at kInitialWindow needs no credit.
   uint32_t owed = available_ >= kInitialWindow ? 0 : kInitialWindow - available_;
-  pending_ = static_cast<uint32_t>(std::min<size_t>(owed, size_t{pending_} + std::min<size_t>(n, owed)));
+  pending_ =
+      static_cast<uint32_t>(std::min<size_t>(owed, size_t{pending_} + std::min<size_t>(n, owed)));
   // Holding back less than a batch cannot stall the sender: it still has the rest of the
   // window, and what it sends next drains and fills the batch.
   if (pending_ < kCreditBatch) return 0;

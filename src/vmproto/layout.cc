@@ -51,6 +51,12 @@ Result<Stream> ParseStream(Type type, uint8_t v) {
 
 Result<Message> ParseCredit(Type type, uint32_t channel, const uint8_t* p) {
   BH_ASSIGN(Stream stream, ParseStream(type, p[0]));
+  // Each end grants credit only for what it receives: the guest for stdin, the host for
+  // stdout and stderr.
+  if ((stream == Stream::kStdin) != (type == Type::kGuestCredit)) {
+    return Error(std::string(TypeName(type)) + " names stream " + std::to_string(p[0]) +
+                 ", which its sender does not read");
+  }
   BH_TRY(NeedZero(type, {p + 1, 3}, "reserved bytes"));
   return Message(Credit{channel, stream, LoadLe32(p + 4)});
 }

@@ -48,8 +48,7 @@ constexpr std::array<TypeInfo, 16> kTypes = {{
     {Type::kStdout, "stdout", kG, ChannelRule::kProcess, 1, kMaxDataChunk},
     {Type::kStderr, "stderr", kG, ChannelRule::kProcess, 1, kMaxDataChunk},
     {Type::kExit, "exit", kG, ChannelRule::kProcess, kExitSize, kExitSize},
-    {Type::kStatsReply, "stats-reply", kG, ChannelRule::kControl, kStatsReplySize,
-     kStatsReplySize},
+    {Type::kStatsReply, "stats-reply", kG, ChannelRule::kControl, kStatsReplySize, kStatsReplySize},
     {Type::kGuestCredit, "guest-credit", kG, ChannelRule::kProcess, kCreditSize, kCreditSize},
     {Type::kGuestError, "guest-error", kG, ChannelRule::kAny, kGuestErrorFixed + 1,
      kGuestErrorFixed + kMaxErrorText},
@@ -74,8 +73,8 @@ bool Printable(std::string_view text) {
 
 Status CheckText(std::string_view what, std::string_view text, size_t max) {
   if (text.empty() || text.size() > max) {
-    return Error(std::string(what) + " is " + std::to_string(text.size()) +
-                 " bytes (must be 1.." + std::to_string(max) + ")");
+    return Error(std::string(what) + " is " + std::to_string(text.size()) + " bytes (must be 1.." +
+                 std::to_string(max) + ")");
   }
   if (!Printable(text)) return Error(std::string(what) + " holds bytes outside printable ASCII");
   return Ok();
@@ -212,11 +211,20 @@ Status CheckChannel(Type type, uint32_t channel) {
   uint32_t lo = 0;
   uint32_t hi = kMaxChannel;
   switch (t.channels) {
-    case ChannelRule::kControl: hi = kControlChannel; break;
-    case ChannelRule::kMain: lo = hi = kMainChannel; break;
-    case ChannelRule::kExec: lo = kMainChannel + 1; break;
-    case ChannelRule::kProcess: lo = kMainChannel; break;
-    case ChannelRule::kAny: break;
+    case ChannelRule::kControl:
+      hi = kControlChannel;
+      break;
+    case ChannelRule::kMain:
+      lo = hi = kMainChannel;
+      break;
+    case ChannelRule::kExec:
+      lo = kMainChannel + 1;
+      break;
+    case ChannelRule::kProcess:
+      lo = kMainChannel;
+      break;
+    case ChannelRule::kAny:
+      break;
   }
   if (channel >= lo && channel <= hi) return Ok();
   return Error(std::string(t.name) + " on channel " + std::to_string(channel) + " (must be " +

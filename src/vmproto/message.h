@@ -81,7 +81,7 @@ struct Started {
 struct Exit {
   uint32_t channel = 0;
   ExitKind kind = ExitKind::kExited;
-  uint32_t value = 0;  // the exit code 0..255, or the signal 1..kMaxSignal
+  uint32_t value = 0;        // the exit code 0..255, or the signal 1..kMaxSignal
   bool core_dumped = false;  // only with kSignaled
   bool operator==(const Exit&) const = default;
 };

@@ -27,14 +27,14 @@ inline constexpr uint32_t kMaxChannel = 0xFFFF;
 
 enum class Type : uint8_t {
   // host -> guest
-  kStart = 0x01,        // the container's process: spec JSON, channel 1
-  kExec = 0x02,         // an extra process: spec JSON, a new channel >= 2
-  kStdin = 0x03,        // bytes for a process's stdin
-  kCloseStdin = 0x04,   // no more stdin on that channel
-  kSignal = 0x05,       // signo for a process
-  kResize = 0x06,       // terminal rows and cols
-  kStatsRequest = 0x07, // request id
-  kHostCredit = 0x08,   // the guest may send that many more stdout or stderr bytes
+  kStart = 0x01,         // the container's process: spec JSON, channel 1
+  kExec = 0x02,          // an extra process: spec JSON, a new channel >= 2
+  kStdin = 0x03,         // bytes for a process's stdin
+  kCloseStdin = 0x04,    // no more stdin on that channel
+  kSignal = 0x05,        // signo for a process
+  kResize = 0x06,        // terminal rows and cols
+  kStatsRequest = 0x07,  // request id
+  kHostCredit = 0x08,    // the guest may send that many more stdout or stderr bytes
   // guest -> host
   kHello = 0x41,        // init is up: version, kernel release
   kStarted = 0x42,      // a process runs: pid
@@ -51,24 +51,24 @@ inline constexpr size_t kMaxSpecJson = size_t{1} << 20;  // start, exec
 inline constexpr size_t kMaxDataChunk = 32 * 1024;       // stdin, stdout, stderr
 inline constexpr size_t kMaxReleaseText = 64;            // utsname.release without its NUL
 inline constexpr size_t kMaxErrorText = 1024;
-inline constexpr size_t kHelloFixed = 8;          // version u32, flags u32, then the release
-inline constexpr size_t kGuestErrorFixed = 8;     // errno u32, reserved u32, then the text
-inline constexpr size_t kSignalSize = 4;          // signo u32
-inline constexpr size_t kResizeSize = 4;          // rows u16, cols u16
-inline constexpr size_t kStatsRequestSize = 4;    // id u32
-inline constexpr size_t kCreditSize = 8;          // stream u8, reserved u8[3], bytes u32
-inline constexpr size_t kStartedSize = 8;         // pid u32, reserved u32
-inline constexpr size_t kExitSize = 8;            // kind u8, flags u8, reserved u16, value u32
-inline constexpr size_t kStatsReplySize = 32;     // id u32, reserved u32, cpu_ns, memory, pids u64
+inline constexpr size_t kHelloFixed = 8;        // version u32, flags u32, then the release
+inline constexpr size_t kGuestErrorFixed = 8;   // errno u32, reserved u32, then the text
+inline constexpr size_t kSignalSize = 4;        // signo u32
+inline constexpr size_t kResizeSize = 4;        // rows u16, cols u16
+inline constexpr size_t kStatsRequestSize = 4;  // id u32
+inline constexpr size_t kCreditSize = 8;        // stream u8, reserved u8[3], bytes u32
+inline constexpr size_t kStartedSize = 8;       // pid u32, reserved u32
+inline constexpr size_t kExitSize = 8;          // kind u8, flags u8, reserved u16, value u32
+inline constexpr size_t kStatsReplySize = 32;   // id u32, reserved u32, cpu_ns, memory, pids u64
 
 // The largest frame each side can receive; a decoder never buffers more than this.
 inline constexpr size_t kMaxFrameFromHost = kHeaderSize + kMaxSpecJson;
 inline constexpr size_t kMaxFrameFromGuest = kHeaderSize + kMaxDataChunk;
 
 // Value ranges the receiver enforces.
-inline constexpr uint32_t kMaxSignal = 64;      // Linux _NSIG - 1
-inline constexpr uint32_t kMaxPid = 4194304;    // Linux PID_MAX_LIMIT
-inline constexpr uint32_t kMaxErrno = 4095;     // the kernel's -MAX_ERRNO range
+inline constexpr uint32_t kMaxSignal = 64;    // Linux _NSIG - 1
+inline constexpr uint32_t kMaxPid = 4194304;  // Linux PID_MAX_LIMIT
+inline constexpr uint32_t kMaxErrno = 4095;   // the kernel's -MAX_ERRNO range
 inline constexpr uint8_t kExitExited = 1;
 inline constexpr uint8_t kExitSignaled = 2;
 inline constexpr uint8_t kExitFlagCoreDumped = 0x01;
@@ -85,9 +85,7 @@ struct Header {
   uint32_t length = 0;
 };
 
-inline uint16_t LoadLe16(const uint8_t* p) {
-  return static_cast<uint16_t>(p[0] | (p[1] << 8));
-}
+inline uint16_t LoadLe16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 inline uint32_t LoadLe32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
          (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
