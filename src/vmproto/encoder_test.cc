@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "vmproto/layout.h"
 #include "vmproto/test_messages.h"
 
 namespace bulkhead::vmproto {
@@ -109,6 +110,14 @@ TEST(Message, PrintableTextMakesTextSafeToSend) {
   EXPECT_EQ(PrintableText("", 3), "?");
   EXPECT_TRUE(Encode(MakeGuestError(1, 2, std::string(5000, '\t'))).ok());
   EXPECT_TRUE(Encode(MakeHello(std::string_view("6.1.0\0x", 7))).ok());
+}
+
+TEST(Message, TypeNumbersNoRowHasAreSafe) {
+  auto bogus = static_cast<Type>(0x99);
+  EXPECT_FALSE(IsKnownType(0x99));
+  EXPECT_EQ(TypeName(bogus), "unknown");
+  EXPECT_GT(MinPayload(bogus), MaxPayload(bogus)) << "no length passes";
+  EXPECT_FALSE(ParsePayload(bogus, 0, {}).ok());
 }
 
 TEST(Message, MakeGuestErrorKeepsOnlyRealErrnos) {

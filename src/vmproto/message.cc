@@ -61,8 +61,13 @@ const TypeInfo* Find(uint8_t type) {
   return nullptr;
 }
 
-// Only called with a Type, which is known by construction or checked by IsKnownType first.
-const TypeInfo& Info(Type type) { return *Find(static_cast<uint8_t>(type)); }
+// A Type cast from a number no row has: no channel or length passes it.
+constexpr TypeInfo kUnknown = {Type{0}, "unknown", kH, ChannelRule::kControl, 1, 0};
+
+const TypeInfo& Info(Type type) {
+  const TypeInfo* t = Find(static_cast<uint8_t>(type));
+  return t != nullptr ? *t : kUnknown;
+}
 
 bool Printable(std::string_view text) {
   for (char c : text) {
