@@ -12,11 +12,14 @@ inline constexpr int kExitSetupError = 1;
 // The monitor failed while the guest ran (KVM_RUN error, entry failure).
 inline constexpr int kExitMonitorError = 2;
 // The guest kernel panicked (it resets with the warm-reboot flag set by
-// `reboot=panic_warm`). Without ACPI a Linux guest cannot power off: its
-// power-off path ends init, which the kernel turns into this panic too.
+// `reboot=panic_warm`); also a guest whose init exits, which Linux turns
+// into a panic.
 inline constexpr int kExitGuestPanic = 3;
 // The guest triple-faulted (KVM_EXIT_SHUTDOWN).
 inline constexpr int kExitTripleFault = 4;
+// The guest powered off or halted: every vCPU sits halted with interrupts
+// disabled (halt_watch.h).
+inline constexpr int kExitGuestPowerOff = 5;
 // A host signal stopped the VM: 128 + the signal (SIGTERM gives 143).
 inline constexpr int kExitSignalBase = 128;
 

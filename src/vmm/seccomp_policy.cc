@@ -2,6 +2,7 @@
 
 #include <linux/futex.h>
 #include <linux/kvm.h>
+#include <signal.h>
 #include <sys/mman.h>
 
 #include <set>
@@ -26,6 +27,7 @@ const std::vector<SyscallRule>& EventLoopRules() {
       {"pwritev", "virtio-blk writes straight from guest memory", {}},
       {"fdatasync", "virtio-blk flush requests", {}},
       {"getrandom", "virtio-rng fills guest buffers", {}},
+      {"tgkill", "kicks vCPU threads out of KVM_RUN to look for a powered-off guest", {Eq(2, SIGUSR1)}},
       {"futex", "waits on a device lock held by a vCPU thread", {Eq(1, FUTEX_WAIT_PRIVATE)}},
       {"futex", "wakes a vCPU thread waiting on a device lock", {Eq(1, FUTEX_WAKE_PRIVATE)}},
       {"brk", "heap growth for descriptor chains copied out of guest memory", {}},
@@ -40,7 +42,10 @@ const std::vector<SyscallRule>& EventLoopRules() {
 
 const std::vector<SyscallRule>& VcpuRules() {
   static const std::vector<SyscallRule> rules = {
-      {"ioctl", "runs the vCPU; no other KVM request is made after setup", {Eq(1, KVM_RUN)}},
+      {"ioctl", "runs the vCPU", {Eq(1, KVM_RUN)}},
+      {"ioctl", "after a kick: is the vCPU halted (a powered-off guest)?", {Eq(1, KVM_GET_MP_STATE)}},
+      {"ioctl", "after a kick: are its interrupts off (a powered-off guest)?", {Eq(1, KVM_GET_REGS)}},
+      {"rt_sigreturn", "returns from the empty handler of the kick signal", {}},
       {"write", "serial output; queue notifications forwarded to the event loop; interrupts", {}},
       {"poll", "serial output to a pipe or terminal is written only when it cannot block", {}},
       {"futex", "waits on a device lock held by another thread", {Eq(1, FUTEX_WAIT_PRIVATE)}},

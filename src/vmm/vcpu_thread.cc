@@ -48,6 +48,7 @@ int ResetExitCode(const GuestMemory& mem) {
 }
 
 void RunVcpuThread(const VcpuThreadContext& ctx) {
+  if (ctx.halt_watch != nullptr) ctx.halt_watch->Start(ctx.vcpu->index());
   if (ctx.filter != nullptr) {
     auto installed = seccomp::Install(*ctx.filter);
     if (!installed.ok()) {
@@ -72,6 +73,14 @@ void RunVcpuThread(const VcpuThreadContext& ctx) {
         HandleMmio(*ctx.mmio, *exit);
         break;
       case VcpuExit::Kind::kInterrupted:
+        if (ctx.halt_watch != nullptr) {
+          auto halted = ctx.vcpu->HaltedWithInterruptsOff();
+          if (!halted.ok()) {
+            ReportFatal(halted.error().message());
+            _exit(kExitMonitorError);
+          }
+          ctx.halt_watch->Report(ctx.vcpu->index(), *halted);
+        }
         break;
       case VcpuExit::Kind::kShutdown:
         ReportFatal("guest triple fault on vCPU " + std::to_string(ctx.vcpu->index()));

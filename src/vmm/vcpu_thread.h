@@ -8,6 +8,7 @@
 
 #include "seccomp/compile.h"
 #include "vmm/devices/bus.h"
+#include "vmm/halt_watch.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/memory/guest_memory.h"
 
@@ -18,6 +19,7 @@ struct VcpuThreadContext {
   const Bus* pio = nullptr;
   const Bus* mmio = nullptr;
   const seccomp::Program* filter = nullptr;  // null only without the jail
+  HaltWatch* halt_watch = nullptr;
   // Self-test: right after installing the filter, make a system call outside
   // the vCPU list; the kernel must kill the monitor (SIGSYS).
   bool seccomp_selftest = false;

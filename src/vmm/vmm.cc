@@ -69,6 +69,14 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
   });
   if (!added.ok()) return Fail(added.error());
 
+  auto halt_watch = HaltWatch::Create(m.vcpus.size());
+  if (!halt_watch.ok()) return Fail(halt_watch.error());
+  HaltWatch* watch = halt_watch->get();
+  added = m.loop.Add(watch->timer_fd(), [watch] {
+    if (watch->OnTick()) _exit(kExitGuestPowerOff);
+  });
+  if (!added.ok()) return Fail(added.error());
+
   if (jail) {
     auto st = PivotToEmptyRoot();
     if (st.ok()) st = DropPrivileges(*jail);
@@ -78,7 +86,7 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
   // seccomp list allows.
   mallopt(M_ARENA_MAX, 1);
   for (auto& vcpu : m.vcpus) {
-    VcpuThreadContext ctx{vcpu.get(), &m.pio, &m.mmio, jail ? &*vcpu_filter : nullptr,
+    VcpuThreadContext ctx{vcpu.get(), &m.pio, &m.mmio, jail ? &*vcpu_filter : nullptr, watch,
                           config.seccomp_selftest == VmConfig::SelfTest::kVcpu};
     std::thread([ctx] { RunVcpuThread(ctx); }).detach();
   }

@@ -104,12 +104,15 @@ case_panic() {
   fi
 }
 
-# Linux without ACPI has no power-off method: poweroff halts every CPU
-# (kernel/reboot.c turns POWER_OFF into HALT). The monitor keeps the halted VM
-# until a host signal ends it.
+# Linux without ACPI has no power-off method: poweroff halts every CPU with
+# interrupts off (kernel/reboot.c turns POWER_OFF into HALT), which the monitor
+# recognizes as the guest's power-off.
 case_poweroff() {
-  wait_line_then_term poweroff "poweroff requested" 10 --cmdline "$(cmdline poweroff)"
-  expect_rc "poweroff: halted guest, monitor ends on SIGTERM with 143" 143
+  vm poweroff --cmdline "$(cmdline poweroff)"
+  expect_rc "poweroff: guest power-off, monitor exits 5" 5
+  expect "poweroff: init asked for it" poweroff requested
+  vm poweroff4 --vcpus 4 --memory 256 --cmdline "$(cmdline poweroff)"
+  expect_rc "poweroff: a 4-vCPU guest's power-off, monitor exits 5" 5
 }
 
 # alive PID: the process runs (an exited child stays a zombie until waited for).
@@ -242,8 +245,8 @@ case_seccomp() {
 }
 
 case_sigterm() {
-  wait_line_then_term sigterm "sleeping 1" 0 --cmdline "$(cmdline sleep)"
-  expect_rc "sigterm: a running VM ends on SIGTERM with 143" 143
+  wait_line_then_term sigterm "sleeping 1" 2 --cmdline "$(cmdline sleep)"
+  expect_rc "sigterm: an idle VM keeps running, and ends on SIGTERM with 143" 143
 }
 
 case_config() {

@@ -25,6 +25,7 @@ constexpr RequiredCap kRequiredCaps[] = {
     {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID (guest CPUID)"},
     {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD (queue notifications without exits)"},
     {KVM_CAP_IRQFD, "KVM_CAP_IRQFD (device interrupts from the event loop)"},
+    {KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE (telling a powered-off guest from a running one)"},
     {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT (stopping vCPUs without races)"},
 };
 

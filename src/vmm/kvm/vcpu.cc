@@ -97,6 +97,16 @@ Status Vcpu::SetupLapic() {
   return Ok();
 }
 
+Result<bool> Vcpu::HaltedWithInterruptsOff() const {
+  constexpr uint64_t kRflagsIf = 1u << 9;
+  kvm_mp_state mp{};
+  if (ioctl(fd(), KVM_GET_MP_STATE, &mp) < 0) return Error::FromErrno("KVM_GET_MP_STATE");
+  if (mp.mp_state != KVM_MP_STATE_HALTED) return false;
+  kvm_regs regs{};
+  if (ioctl(fd(), KVM_GET_REGS, &regs) < 0) return Error::FromErrno("KVM_GET_REGS");
+  return (regs.rflags & kRflagsIf) == 0;
+}
+
 Result<VcpuExit> Vcpu::Run() {
   if (ioctl(fd(), KVM_RUN, 0) < 0) {
     if (errno == EINTR || errno == EAGAIN) {

@@ -56,6 +56,10 @@ class Vcpu {
 
   Result<VcpuExit> Run();
 
+  // True when the vCPU sits in HLT with RFLAGS.IF clear: only an NMI, INIT or
+  // SMI could wake it. Call from the vCPU's own thread, between runs.
+  Result<bool> HaltedWithInterruptsOff() const;
+
   // Async-signal-safe: makes the current or next KVM_RUN return at once.
   void RequestExit() { run_->immediate_exit = 1; }
 
