@@ -24,10 +24,12 @@ constexpr uint32_t kMxcsrDefault = 0x1f80;
 
 Status SetupVcpus(Machine& m, const Kvm& kvm, const LoadedKernel& kernel, uint32_t count) {
   BH_ASSIGN(std::vector<kvm_cpuid_entry2> supported, kvm.SupportedCpuid());
+  BH_ASSIGN(int tsc_deadline, kvm.CheckExtension(KVM_CAP_TSC_DEADLINE_TIMER));
   for (uint32_t i = 0; i < count; ++i) {
     BH_ASSIGN(Vcpu vcpu, Vcpu::Create(m.vm, i, kvm.vcpu_mmap_size()));
     std::vector<kvm_cpuid_entry2> cpuid = supported;
     x86::FilterCpuid(cpuid, i, count);
+    if (tsc_deadline > 0) x86::EnableTscDeadlineTimer(cpuid);
     BH_TRY(vcpu.SetCpuid(cpuid));
     BH_TRY(vcpu.SetMsrs(x86::BootMsrs()));
     BH_TRY(vcpu.SetupLapic());

@@ -134,4 +134,10 @@ void FilterCpuid(std::vector<kvm_cpuid_entry2>& entries, unsigned vcpu_index, un
   ReplaceTopologyLeaf(entries, 0x1f, index, count);
 }
 
+void EnableTscDeadlineTimer(std::vector<kvm_cpuid_entry2>& entries) {
+  for (kvm_cpuid_entry2& e : entries) {
+    if (e.function == 0x1) e.ecx |= kLeaf1EcxTscDeadline;
+  }
+}
+
 }  // namespace bulkhead::vmm::x86

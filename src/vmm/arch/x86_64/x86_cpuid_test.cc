@@ -114,6 +114,16 @@ TEST(Cpuid, Leaf1CarriesApicIdCountAndHypervisor) {
   EXPECT_EQ(Find(v, 1)->ebx >> 16, 1u);
 }
 
+TEST(Cpuid, TscDeadlineTimerIsOfferedOnlyWhenAsked) {
+  auto v = AmdHost();
+  FilterCpuid(v, 0, 1);
+  EXPECT_FALSE(Find(v, 1)->ecx & kLeaf1EcxTscDeadline);
+  const uint32_t before = Find(v, 1)->ecx;
+  EnableTscDeadlineTimer(v);
+  EXPECT_EQ(Find(v, 1)->ecx, before | kLeaf1EcxTscDeadline);
+  EXPECT_EQ(Find(v, 0x80000001)->ecx & kLeaf1EcxTscDeadline, 0u);  // leaf 1 only
+}
+
 TEST(Cpuid, PowerPmuAndMwaitLeavesAreCleared) {
   auto v = IntelHost();
   FilterCpuid(v, 0, 2);
