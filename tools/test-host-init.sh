@@ -33,6 +33,8 @@ for m in $(cat /lib/modules/order); do
 done
 [ -c /dev/kvm ] || fail "/dev/kvm missing after loading kvm-amd (does the CPU model have svm?)"
 
+# Boot messages went to the boot log; from here the console is the command's.
+echo 1 >/proc/sys/kernel/printk
 echo "TEST-HOST-START-$nonce"
 sh /.test-host/command </dev/null
 rc=$?
