@@ -76,12 +76,16 @@ bool Printable(std::string_view text) {
   return true;
 }
 
-Status CheckText(std::string_view what, std::string_view text, size_t max) {
-  if (text.empty() || text.size() > max) {
-    return Error(std::string(what) + " is " + std::to_string(text.size()) + " bytes (must be 1.." +
-                 std::to_string(max) + ")");
-  }
-  if (!Printable(text)) return Error(std::string(what) + " holds bytes outside printable ASCII");
+// Data, specs and text: 1..max bytes; empty ones have no meaning on the wire.
+Status CheckSize(const std::string& what, size_t size, size_t max) {
+  if (size >= 1 && size <= max) return Ok();
+  return Error(what + " is " + std::to_string(size) + " bytes (must be 1.." + std::to_string(max) +
+               ")");
+}
+
+Status CheckText(const std::string& what, std::string_view text, size_t max) {
+  BH_TRY(CheckSize(what, text.size(), max));
+  if (!Printable(text)) return Error(what + " holds bytes outside printable ASCII");
   return Ok();
 }
 
@@ -96,20 +100,11 @@ Status CheckStream(Type type, Stream stream) {
 Status CheckFields(const Message& m) {
   Type type = TypeOf(m);
   if (auto* d = std::get_if<Data>(&m)) {
-    if (d->bytes.empty() || d->bytes.size() > kMaxDataChunk) {
-      return Error(std::string(TypeName(type)) + " data is " + std::to_string(d->bytes.size()) +
-                   " bytes (must be 1.." + std::to_string(kMaxDataChunk) + ")");
-    }
+    BH_TRY(CheckSize(std::string(TypeName(type)) + " data", d->bytes.size(), kMaxDataChunk));
   } else if (auto* s = std::get_if<Start>(&m)) {
-    if (s->spec_json.empty() || s->spec_json.size() > kMaxSpecJson) {
-      return Error("start spec is " + std::to_string(s->spec_json.size()) + " bytes (must be 1.." +
-                   std::to_string(kMaxSpecJson) + ")");
-    }
+    BH_TRY(CheckSize("start spec", s->spec_json.size(), kMaxSpecJson));
   } else if (auto* e = std::get_if<Exec>(&m)) {
-    if (e->spec_json.empty() || e->spec_json.size() > kMaxSpecJson) {
-      return Error("exec spec is " + std::to_string(e->spec_json.size()) + " bytes (must be 1.." +
-                   std::to_string(kMaxSpecJson) + ")");
-    }
+    BH_TRY(CheckSize("exec spec", e->spec_json.size(), kMaxSpecJson));
   } else if (auto* sig = std::get_if<Signal>(&m)) {
     if (sig->signo < 1 || sig->signo > kMaxSignal) {
       return Error("signal " + std::to_string(sig->signo) + " is not 1.." +
