@@ -56,8 +56,10 @@ Status Decoder::Deliver(const Header& h, std::span<const uint8_t> payload) {
   auto type = static_cast<Type>(h.type);
   Result<Message> m = ParsePayload(type, h.channel, payload);
   if (!m.ok()) return std::move(m).error().Context("bad payload");
-  if (TypeOf(*m) != type)
+  // A guard on the layout code: what a frame holds is always of the frame's own type.
+  if (TypeOf(*m) != type) {
     return Error("bad payload: " + std::string(TypeName(type)) + " parsed as another type");
+  }
   BH_TRY(CheckMessage(*m).Context("bad payload"));
   if (type == Type::kHello) hello_seen_ = true;
   ready_.push_back(std::move(*m));
