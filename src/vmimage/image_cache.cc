@@ -1,6 +1,7 @@
 #include "vmimage/image_cache.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <optional>
 
@@ -40,8 +41,12 @@ Result<UniqueFd> OpenRootfs(const std::string& rootfs) {
   // The last component must not be a symlink: a bundle's "rootfs -> /" would image the host.
   UniqueFd fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
-    if (errno == ELOOP) return Error("it is a symlink; pass the directory itself", ELOOP);
-    return Error::FromErrno("opening");
+    int err = errno;
+    struct stat st;
+    if (::lstat(rootfs.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      return Error("it is a symlink; pass the directory itself", ELOOP);
+    }
+    return Error::Errno(err, "opening");
   }
   return fd;
 }

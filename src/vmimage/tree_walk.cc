@@ -123,6 +123,11 @@ class Walker {
 
   Status Child(int src_dir, int dst_dir, const std::string& path, const std::string& name,
                dev_t dir_dev, int depth) {
+    if (name.size() > limits_.max_name) {
+      return Error(Shown(path) + ": a name longer than " + std::to_string(limits_.max_name) +
+                       " bytes, which mkfs.erofs cannot keep",
+                   ENAMETOOLONG);
+    }
     if (path.size() > limits_.max_path) {
       return Error(Shown(path) + ": " + LimitText("path bytes", limits_.max_path), ENAMETOOLONG);
     }

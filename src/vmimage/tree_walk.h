@@ -19,6 +19,9 @@ struct WalkLimits {
   uint64_t max_entries = 1'000'000;
   int max_depth = 128;     // directory nesting; the walk holds two fds per level
   size_t max_path = 3800;  // bytes of a path in the tree; mkfs.erofs needs paths under PATH_MAX
+  // mkfs.erofs 1.5 keeps names in a 255-byte buffer with its terminating NUL, so a name of
+  // the 255 bytes Linux allows comes out cut and fails the build with a bare ENOENT.
+  size_t max_name = 254;
   // The identity of a regular file pins its contents only if its ctime is older than the walk
   // by this much: the kernel's coarse clock can give a change made right after the walk the
   // ctime the file already had.
