@@ -71,23 +71,29 @@ Result<HeldImage> Ensure(const std::string& rootfs, const ImageCache& cache) {
       if (held) return std::move(*held);
     }
   }
+  // Reading and hashing costs a fraction of copying: when the image exists, that is all.
+  BH_ASSIGN(WalkResult read, HashContent(root.get(), preamble, cache.limits));
+  BH_ASSIGN(auto held, TryHold(dir, Hex(read.content), ImageOrigin::kSameContent));
+  if (held) {
+    if (cache.identity_memo && read.memo_safe) {
+      BH_TRY(dir.RecordIndex(Hex(read.identity), held->key));
+    }
+    return std::move(*held);
+  }
   // The tenant's tree can change under us; the private copy cannot. Hash and image the copy.
   BH_ASSIGN(Staging staging, dir.NewStaging());
   BH_ASSIGN(WalkResult walk, StageTree(root.get(), staging.root_fd(), preamble, cache.limits));
   std::string key = Hex(walk.content);
-  BH_ASSIGN(auto held, TryHold(dir, key, ImageOrigin::kSameContent));
+  BH_ASSIGN(KeyLock lock, dir.LockKey(key));
+  BH_ASSIGN(held, TryHold(dir, key, ImageOrigin::kSameContent));  // built meanwhile
   if (!held) {
-    BH_ASSIGN(KeyLock lock, dir.LockKey(key));
-    BH_ASSIGN(held, TryHold(dir, key, ImageOrigin::kSameContent));  // built while we waited
-    if (!held) {
-      std::vector<std::string> args = MkfsBaseArgs();
-      args.insert(args.end(), cache.mkfs_args.begin(), cache.mkfs_args.end());
-      for (std::string& a : UuidArgs(key)) args.push_back(std::move(a));
-      BH_TRY(RunMkfs(cache.mkfs, args, staging.image_path(), staging.root_path()));
-      BH_TRY(dir.Publish(staging, key));
-      BH_ASSIGN(held, TryHold(dir, key, ImageOrigin::kBuilt));
-      if (!held) return Error("the image vanished right after it was built", EAGAIN);
-    }
+    std::vector<std::string> args = MkfsBaseArgs();
+    args.insert(args.end(), cache.mkfs_args.begin(), cache.mkfs_args.end());
+    for (std::string& a : UuidArgs(key)) args.push_back(std::move(a));
+    BH_TRY(RunMkfs(cache.mkfs, args, staging.image_path(), staging.root_path()));
+    BH_TRY(dir.Publish(staging, key));
+    BH_ASSIGN(held, TryHold(dir, key, ImageOrigin::kBuilt));
+    if (!held) return Error("the image vanished right after it was built", EAGAIN);
   }
   if (cache.identity_memo && walk.memo_safe) BH_TRY(dir.RecordIndex(Hex(walk.identity), key));
   return std::move(*held);

@@ -55,7 +55,7 @@ Status CopyRange(int src, int dst, uint64_t from, uint64_t to, Sha256& h,
     if (n == 0) return Error("file shrank while being read", EAGAIN);
     auto got = static_cast<size_t>(n);
     h.Update(std::span<const uint8_t>(buffer.data(), got));
-    for (size_t done = 0; done < got;) {
+    for (size_t done = 0; dst >= 0 && done < got;) {
       ssize_t w = RetryEintr([&] {
         return ::pwrite(dst, buffer.data() + done, got - done, static_cast<off_t>(off + done));
       });
@@ -87,7 +87,7 @@ Result<Digest> CopyAndHash(int src, int dst, uint64_t size, std::vector<uint8_t>
     BH_TRY(CopyRange(src, dst, data, hole, h, buffer));
     off = hole;
   }
-  if (::ftruncate(dst, static_cast<off_t>(size)) != 0) {
+  if (dst >= 0 && ::ftruncate(dst, static_cast<off_t>(size)) != 0) {
     return Error::FromErrno("sizing the staged copy");
   }
   return h.Finish();

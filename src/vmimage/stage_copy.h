@@ -16,7 +16,8 @@ namespace bulkhead::vmimage {
 
 // Copies the first `size` bytes of the regular file `src` into `dst`, keeping holes as holes,
 // and returns the SHA-256 of those bytes (holes hash as the zeros they read as). A file that
-// ends early changed while being read: an error. `buffer` is scratch space, reused.
+// ends early changed while being read: an error. `buffer` is scratch space, reused. With
+// `dst` -1 it only hashes.
 Result<Digest> CopyAndHash(int src, int dst, uint64_t size, std::vector<uint8_t>& buffer);
 
 // Gives a staged entry the owner, xattrs, permission bits and mtime of `st`. Order matters:

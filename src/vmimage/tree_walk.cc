@@ -59,8 +59,10 @@ Error Changed() {
 
 class Walker {
  public:
-  Walker(std::string_view preamble, const WalkLimits& limits, int stage_root)
-      : limits_(limits), stage_root_(stage_root) {
+  enum class Mode { kIdentity, kContent, kStage };
+
+  Walker(std::string_view preamble, const WalkLimits& limits, Mode mode, int stage_root)
+      : limits_(limits), mode_(mode), stage_root_(stage_root) {
     identity_.Update(preamble);
     content_.Update(preamble);
     buffer_.reserve(1 << 20);
@@ -79,7 +81,7 @@ class Walker {
     BH_TRY(Directory(root_fd, stage_root_, "", st, 0, 0));
     WalkResult r;
     r.identity = identity_.Finish();
-    if (stage_root_ >= 0) r.content = content_.Finish();
+    if (reading()) r.content = content_.Finish();
     r.memo_safe = memo_safe_;
     r.entries = entries_;
     r.bytes = bytes_;
@@ -87,14 +89,15 @@ class Walker {
   }
 
  private:
-  bool staging() const { return stage_root_ >= 0; }
+  bool reading() const { return mode_ != Mode::kIdentity; }
+  bool staging() const { return mode_ == Mode::kStage; }
 
   void Emit(const Record& common, const Record& identity_tail, const Record& content_tail) {
     Record id = common, ct = common;
     id.Raw(identity_tail.bytes());
     ct.Raw(content_tail.bytes());
     identity_.Update(Framed(id));
-    if (staging()) content_.Update(Framed(ct));
+    if (reading()) content_.Update(Framed(ct));
   }
   void Emit(const Record& common, const Record& tail) { Emit(common, tail, tail); }
 
@@ -165,23 +168,28 @@ class Walker {
     return Directory(src.get(), dst.get(), path, st, dir_dev, depth);
   }
 
+  // Opens by O_PATH and checks it before opening for reading: opening whatever the name
+  // points at now could be a device (a watchdog reboots when opened) or block on a FIFO.
+  static Result<UniqueFd> OpenRegular(int src_dir, const std::string& name, struct stat& st) {
+    UniqueFd pin(::openat(src_dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    struct stat now;
+    if (!pin || ::fstat(pin.get(), &now) != 0) return Error::FromErrno("opening");
+    if (!S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+      return Changed();
+    }
+    std::string proc = "/proc/self/fd/" + std::to_string(pin.get());
+    UniqueFd fd(::open(proc.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) return Error::FromErrno("opening");
+    st = now;
+    return fd;
+  }
+
   Status Regular(int src_dir, int dst_dir, const std::string& path, const std::string& name,
                  struct stat st) {
     UniqueFd fd;
     Xattrs x;
-    if (staging()) {
-      // Open by O_PATH and check it before opening for reading: opening whatever the name
-      // points at now could be a device (a watchdog reboots when opened) or block on a FIFO.
-      UniqueFd pin(::openat(src_dir, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-      struct stat now;
-      if (!pin || ::fstat(pin.get(), &now) != 0) return Error::FromErrno("opening");
-      if (!S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
-        return Changed();
-      }
-      std::string proc = "/proc/self/fd/" + std::to_string(pin.get());
-      fd.reset(::open(proc.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-      if (!fd) return Error::FromErrno("opening");
-      st = now;
+    if (reading()) {
+      BH_ASSIGN(fd, OpenRegular(src_dir, name, st));
       BH_ASSIGN(x, ReadXattrs(fd.get()));
     } else {
       BH_ASSIGN(x, ReadXattrsAt(src_dir, name));
@@ -199,17 +207,20 @@ class Walker {
     if (!Older(st.st_ctim, cutoff_)) memo_safe_ = false;
     Record id;
     id.Tag('F').U64(size).U64(st.st_dev).U64(st.st_ino).Time(st.st_ctim);
-    if (!staging()) {
+    if (!reading()) {
       Emit(common, id, id);
       return Ok();
     }
-    UniqueFd out(::openat(dst_dir, name.c_str(),
-                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!out) return Error::FromErrno("staging");
+    UniqueFd out;
+    if (staging()) {
+      out.reset(::openat(dst_dir, name.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!out) return Error::FromErrno("staging");
+    }
     BH_ASSIGN(Digest digest, CopyAndHash(fd.get(), out.get(), size, buffer_));
     struct stat after;
     if (::fstat(fd.get(), &after) != 0 || !SameVersion(st, after)) memo_safe_ = false;
-    BH_TRY(ApplyMetadata(out.get(), st, x).Context("staging"));
+    if (staging()) BH_TRY(ApplyMetadata(out.get(), st, x).Context("staging"));
     Record ct;
     ct.Tag('F').U64(size).Raw(View(digest));
     Emit(common, id, ct);
@@ -267,6 +278,7 @@ class Walker {
   }
 
   const WalkLimits limits_;
+  const Mode mode_;
   const int stage_root_;
   Sha256 identity_, content_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;  // first path of each hard-linked file
@@ -280,12 +292,16 @@ class Walker {
 }  // namespace
 
 Result<WalkResult> HashIdentity(int root_fd, std::string_view preamble, const WalkLimits& limits) {
-  return Walker(preamble, limits, -1).Run(root_fd);
+  return Walker(preamble, limits, Walker::Mode::kIdentity, -1).Run(root_fd);
+}
+
+Result<WalkResult> HashContent(int root_fd, std::string_view preamble, const WalkLimits& limits) {
+  return Walker(preamble, limits, Walker::Mode::kContent, -1).Run(root_fd);
 }
 
 Result<WalkResult> StageTree(int root_fd, int stage_fd, std::string_view preamble,
                              const WalkLimits& limits) {
-  return Walker(preamble, limits, stage_fd).Run(root_fd);
+  return Walker(preamble, limits, Walker::Mode::kStage, stage_fd).Run(root_fd);
 }
 
 }  // namespace bulkhead::vmimage

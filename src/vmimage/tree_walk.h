@@ -32,7 +32,7 @@ struct WalkResult {
   // Paths, types, modes, owners, mtimes, symlink targets, device numbers, xattrs and hardlink
   // structure, with each regular file's (st_dev, st_ino, ctime, size) instead of its bytes.
   Digest identity{};
-  // The same with each regular file's SHA-256 instead: the cache key. Only when staging.
+  // The same with each regular file's SHA-256 instead: the cache key. Not from HashIdentity.
   Digest content{};
   // Whether `identity` may stand for `content` later (see docs/vm-images.md): every regular
   // file was old enough and unchanged while read, and every filesystem is one whose ctime the
@@ -44,6 +44,9 @@ struct WalkResult {
 
 // Hashes the tree under `root_fd` by identity only; reads no file contents.
 Result<WalkResult> HashIdentity(int root_fd, std::string_view preamble, const WalkLimits& limits);
+
+// Hashes the tree under `root_fd` both ways, reading every file, copying nothing.
+Result<WalkResult> HashContent(int root_fd, std::string_view preamble, const WalkLimits& limits);
 
 // Copies the tree under `root_fd` into the empty directory `stage_fd` and hashes the copy as it
 // goes, both ways. Needs root: the copy keeps owners and device nodes.

@@ -54,7 +54,7 @@ TEST(TreeWalk, IdenticalTreesShareTheContentKeyNotTheIdentity) {
   EXPECT_EQ(a.bytes, b.bytes);
 }
 
-TEST(TreeWalk, IdentityWalkAgreesWithTheStagingWalk) {
+TEST(TreeWalk, TheThreeWalksAgree) {
   TempDir t;
   MakeSampleTree(t / "a");
   WalkResult staged = Stage(t / "a", t / "s");
@@ -63,6 +63,10 @@ TEST(TreeWalk, IdentityWalkAgreesWithTheStagingWalk) {
   ASSERT_TRUE(id.ok()) << id.error().message();
   EXPECT_EQ(Hex(id->identity), Hex(staged.identity));
   EXPECT_EQ(id->entries, staged.entries);
+  auto read = HashContent(src.get(), "p", {});
+  ASSERT_TRUE(read.ok()) << read.error().message();
+  EXPECT_EQ(Hex(read->content), Hex(staged.content));
+  EXPECT_EQ(Hex(read->identity), Hex(staged.identity));
 }
 
 TEST(TreeWalk, TheKeyCoversThePreamble) {
