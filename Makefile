@@ -27,8 +27,11 @@ demo: rootfs
 guest-kernel: deps
 	@bash tools/guest-kernel.sh >/dev/null
 
+# The unit tests that load a real kernel image get the guest kernel's.
 test: rootfs guest-kernel
-	cd $(BUILD) && ctest --output-on-failure --timeout 600
+	kdir=$$(bash tools/guest-kernel.sh) && cd $(BUILD) && \
+	  BULKHEAD_TEST_KERNEL=$$kdir/bzImage BULKHEAD_TEST_VMLINUX=$$kdir/vmlinux \
+	  ctest --output-on-failure --timeout 600
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
