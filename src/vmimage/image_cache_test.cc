@@ -124,6 +124,7 @@ TEST(ImageCache, TheKernelMountsTheImageAsTheTree) {
   testing::ExpectSameTree(t / "root", t / "m");
   EXPECT_EQ(Stat(t / "m/bin/tool").st_ino, Stat(t / "m/sub/tool-hard").st_ino);
   EXPECT_EQ(testing::XattrText(t / "m/etc/conf"), "user.origin=sample;");
+  EXPECT_EQ(testing::XattrText(t / "m/link-rel"), "trusted.note=on a link;");
   EXPECT_EQ(Command("umount " + t / "m"), "");
 }
 

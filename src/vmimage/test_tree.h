@@ -62,7 +62,7 @@ inline void PutLink(const std::string& target, const std::string& path) {
   SetMtime(path, 1'600'000'100, 0);
 }
 
-// Every kind of entry: files with odd modes, owners, sub-second mtimes and an xattr, an
+// Every kind of entry: files with odd modes, owners, sub-second mtimes and xattrs, an
 // empty and a sparse file, symlinks (relative, absolute, dangling), a hard link, a FIFO, a
 // socket and a device node, a name with odd bytes, and nested directories. Every mtime is
 // fixed, so two calls make trees that are the same byte for byte.
@@ -86,6 +86,8 @@ inline void MakeSampleTree(const std::string& root) {
   ::close(fd);
   SetMtime(sparse, 1'600'000'000, 0);
   PutLink("etc/conf", root + "/link-rel");
+  // Only trusted.* and security.* xattrs can sit on a symlink (and only root sets trusted.*).
+  ASSERT_EQ(::lsetxattr((root + "/link-rel").c_str(), "trusted.note", "on a link", 9, 0), 0);
   PutLink("/etc/passwd", root + "/link-abs");
   PutLink("../../nowhere", root + "/link-dangling");
   PutDir(root + "/sub");

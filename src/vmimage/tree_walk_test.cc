@@ -116,6 +116,10 @@ TEST(TreeWalk, EveryDifferenceGivesAnotherKey) {
        [](const std::string& r) {
          ASSERT_EQ(::lsetxattr((r + "/etc/conf").c_str(), "user.origin", "samplf", 6, 0), 0);
        }},
+      {"xattr on a symlink",
+       [](const std::string& r) {
+         ASSERT_EQ(::lsetxattr((r + "/link-rel").c_str(), "trusted.note", "on a lin_", 9, 0), 0);
+       }},
       {"xattr on a directory",
        [](const std::string& r) {
          ASSERT_EQ(::setxattr((r + "/sub").c_str(), "user.x", "1", 1, 0), 0);
