@@ -15,18 +15,13 @@
 namespace bulkhead::vmimage {
 namespace {
 
+using testing::CacheIn;
 using testing::Command;
 using testing::Names;
 using testing::PutDir;
 using testing::PutFile;
 using testing::PutLink;
 using testing::TempDir;
-
-ImageCache CacheIn(const TempDir& t) {
-  ImageCache c;
-  c.dir = t / "cache";
-  return c;
-}
 
 // Fails the test (SIGALRM) instead of hanging it if the walk blocks on something.
 class Deadline {

@@ -18,17 +18,12 @@
 namespace bulkhead::vmimage {
 namespace {
 
+using testing::CacheIn;
 using testing::Command;
 using testing::MakeSampleTree;
 using testing::PutFile;
 using testing::SetMtime;
 using testing::TempDir;
-
-ImageCache CacheIn(const TempDir& t) {
-  ImageCache c;
-  c.dir = t / "cache";
-  return c;
-}
 
 HeldImage Ensure(const std::string& rootfs, const ImageCache& cache) {
   auto r = EnsureImage(rootfs, cache);
@@ -195,24 +190,10 @@ TEST(ImageCache, MkfsOptionsArePartOfTheKey) {
   EXPECT_NE(plain.key, compressed.key);
 }
 
-std::vector<std::string> Entries(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") out.push_back(n);
-  }
-  ::closedir(d);
-  return out;
-}
-
 void ExpectNothingLeft(const std::string& cache) {
-  std::vector<std::string> top = Entries(cache);
-  std::sort(top.begin(), top.end());
-  EXPECT_EQ(top, (std::vector<std::string>{"index", "locks", "tmp"}));
+  EXPECT_EQ(testing::Names(cache), (std::vector<std::string>{"index", "locks", "tmp"}));
   for (const char* sub : {"index", "locks", "tmp"}) {
-    EXPECT_TRUE(Entries(cache + "/" + sub).empty()) << sub;
+    EXPECT_TRUE(testing::Names(cache + "/" + sub).empty()) << sub;
   }
 }
 
@@ -248,9 +229,9 @@ TEST(ImageCache, AFullDiskLeavesNothingBehind) {
     cache.dir = t / "small/cache";
     auto r = EnsureImage(t / "root", cache);
     if (r.ok() || r.error().message().find("No space left") == std::string::npos) ::_exit(1);
-    std::vector<std::string> top = Entries(cache.dir);
-    if (top.size() != 3 || !Entries(cache.dir + "/tmp").empty() ||
-        !Entries(cache.dir + "/locks").empty()) {
+    std::vector<std::string> top = testing::Names(cache.dir);
+    if (top.size() != 3 || !testing::Names(cache.dir + "/tmp").empty() ||
+        !testing::Names(cache.dir + "/locks").empty()) {
       ::_exit(2);
     }
     ::_exit(0);
@@ -285,8 +266,8 @@ TEST(ImageCache, ConcurrentStartsOfOneTreeBuildOnce) {
   }
   EXPECT_EQ(built, 1);
   EXPECT_EQ(reused, 3);
-  EXPECT_EQ(Entries(cache.dir + "/tmp").size(), 0u);
-  EXPECT_EQ(Entries(cache.dir + "/locks").size(), 0u);
+  EXPECT_EQ(testing::Names(cache.dir + "/tmp").size(), 0u);
+  EXPECT_EQ(testing::Names(cache.dir + "/locks").size(), 0u);
 }
 
 }  // namespace

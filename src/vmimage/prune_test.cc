@@ -12,17 +12,12 @@
 namespace bulkhead::vmimage {
 namespace {
 
+using testing::CacheIn;
 using testing::Names;
 using testing::PutDir;
 using testing::PutFile;
 using testing::SetMtime;
 using testing::TempDir;
-
-ImageCache CacheIn(const TempDir& t) {
-  ImageCache c;
-  c.dir = t / "cache";
-  return c;
-}
 
 // A one-file tree per name, so that each makes an image of its own.
 HeldImage Build(const TempDir& t, const std::string& name, const ImageCache& cache) {

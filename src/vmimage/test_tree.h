@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/fs.h"
+#include "vmimage/image_cache.h"
 
 namespace bulkhead::vmimage::testing {
 
@@ -37,6 +38,13 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A cache in the test's own directory.
+inline ImageCache CacheIn(const TempDir& t) {
+  ImageCache c;
+  c.dir = t / "cache";
+  return c;
+}
 
 inline void SetMtime(const std::string& path, time_t sec, long nsec) {
   struct timespec t[2] = {{sec, nsec}, {sec, nsec}};
