@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "vmm/agent/relay.h"
 #include "vmm/arch/x86_64/cpuid.h"
 #include "vmm/arch/x86_64/layout.h"
 #include "vmm/arch/x86_64/msrs.h"
@@ -12,6 +13,7 @@
 #include "vmm/boot/kernel_loader.h"
 #include "vmm/devices/legacy/i8042.h"
 #include "vmm/devices/legacy/serial.h"
+#include "vmm/exit_codes.h"
 #include "vmm/vcpu_thread.h"
 #include "vmm/virtio_devices.h"
 
@@ -76,7 +78,33 @@ Status AddLegacyDevices(Machine& m, const VmConfig& config, const HostFiles& fil
   return m.loop.Add(reset_fd, [mem] { _exit(ResetExitCode(*mem)); });
 }
 
+// The relay serves the console port, the agent socket and the monitor's stdio (the
+// container's) from the event loop.
+Status AddAgent(Machine& m, HostFiles& files) {
+  agent::RelayFds fds{std::move(files.agent_console), std::move(files.agent_listen), STDIN_FILENO,
+                      STDOUT_FILENO, STDERR_FILENO};
+  BH_ASSIGN(std::unique_ptr<agent::Relay> relay, agent::Relay::Create(std::move(fds)));
+  m.agent = std::move(relay);
+  agent::Relay* r = m.agent.get();
+  return m.loop.Add(r->epoll_fd(), [r] { RunAgent(*r); });
+}
+
 }  // namespace
+
+void RunAgent(agent::Relay& relay) {
+  std::optional<agent::Outcome> end = relay.Run(0);
+  if (!end) return;
+  switch (end->kind) {
+    case agent::Outcome::Kind::kWorkloadExited:
+      _exit(end->status);
+    case agent::Outcome::Kind::kGuestBrokeProtocol:
+      ReportFatal("guest protocol violation, stopping the VM: " + end->message);
+      _exit(kExitGuestProtocol);
+    case agent::Outcome::Kind::kFailed:
+      ReportFatal("agent: " + end->message);
+      _exit(kExitMonitorError);
+  }
+}
 
 std::string GuestCmdline(const std::string& user, size_t virtio_devices) {
   // reboot=k: reset through the i8042 (the only reset this machine has);
@@ -107,6 +135,7 @@ Result<std::unique_ptr<Machine>> BuildMachine(const VmConfig& config, HostFiles&
   }
   BH_TRY(AddLegacyDevices(*m, config, files).Context("legacy devices"));
   BH_ASSIGN(size_t virtio_count, AddVirtioDevices(*m, config, files));
+  if (config.agent) BH_TRY(AddAgent(*m, files).Context("agent"));
   BootConfig boot{GuestCmdline(config.cmdline, virtio_count), initrd, config.vcpus};
   BH_TRY(ConfigureBoot(m->memory, kernel, boot).Context("boot data"));
   BH_TRY(SetupVcpus(*m, files.kvm, kernel, config.vcpus));

@@ -19,6 +19,9 @@ namespace bulkhead::vmm {
 
 class Serial;
 class I8042;
+namespace agent {
+class Relay;
+}
 
 struct Machine {
   GuestMemory memory;
@@ -29,6 +32,7 @@ struct Machine {
   EventLoop loop;
   std::shared_ptr<Serial> serial;
   std::shared_ptr<I8042> i8042;
+  std::shared_ptr<agent::Relay> agent;  // agent mode only
   // Objects the event loop's handlers use, kept alive with the machine.
   std::vector<std::shared_ptr<void>> keep_alive;
 };
@@ -36,6 +40,10 @@ struct Machine {
 // Builds the whole machine from the configuration and the opened host files.
 // Must run in the process that will run the VM (KVM ties a VM to its creator).
 Result<std::unique_ptr<Machine>> BuildMachine(const VmConfig& config, HostFiles& files);
+
+// Agent mode: turns the relay, and ends the monitor once it says so: with the
+// workload's status, or kExitGuestProtocol / kExitMonitorError and a message.
+void RunAgent(agent::Relay& relay);
 
 // The kernel command line the guest gets: the user's, plus what the machine
 // needs (reset through the i8042, panic marked warm, one UART, the

@@ -55,6 +55,26 @@ Status ParseConsole(const Node& n, ConsoleConfig* c) {
   return oci::internal::ReadInt(n, "fd", &c->fd);
 }
 
+Status ParseAgent(const Node& n, AgentConfig* a) {
+  BH_TRY(OnlyKeys(n, {"socket"}));
+  return oci::internal::ReadString(n, "socket", &a->socket);
+}
+
+// Agent mode owns the console port and the monitor's stdio (the container's).
+Status ValidateAgent(const VmConfig& c) {
+  if (c.agent->socket.empty()) return Error("agent: needs a socket path (--agent-socket or \"agent.socket\")");
+  if (c.console) {
+    return Error("agent and console exclude each other: the agent speaks on the virtio-console port itself "
+                 "(drop --console / \"console\" or --agent-socket / \"agent\")");
+  }
+  if (c.serial.output == SerialConfig::Output::kStdout) {
+    return Error("agent and serial output to stdout exclude each other: stdout carries the container's output "
+                 "(give --serial none or file:PATH)");
+  }
+  if (c.serial.input) return Error("agent and serial input exclude each other: stdin is the container's");
+  return Ok();
+}
+
 Result<uint64_t> ParseUint(std::string_view s, std::string_view what) {
   uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -70,7 +90,7 @@ Status ApplyJson(std::string_view json, VmConfig* config) {
   BH_ASSIGN(nlohmann::json doc, oci::internal::ParseDocument(json));
   Node root(doc, "");
   BH_TRY(OnlyKeys(root, {"kernel", "initrd", "cmdline", "vcpus", "memory_mib", "disks", "serial",
-                         "console", "rng"}));
+                         "console", "agent", "rng"}));
   BH_TRY(oci::internal::ReadString(root, "kernel", &config->kernel));
   BH_TRY(oci::internal::ReadString(root, "initrd", &config->initrd));
   BH_TRY(oci::internal::ReadString(root, "cmdline", &config->cmdline));
@@ -82,6 +102,11 @@ Status ApplyJson(std::string_view json, VmConfig* config) {
     ConsoleConfig console;
     BH_TRY(ParseConsole(*c, &console));
     config->console = console;
+  }
+  if (auto a = root.Member("agent")) {
+    AgentConfig agent;
+    BH_TRY(ParseAgent(*a, &agent));
+    config->agent = agent;
   }
   return oci::internal::ReadBool(root, "rng", &config->rng);
 }
@@ -178,6 +203,7 @@ Status Validate(const VmConfig& c) {
       return Error("console: fd " + std::to_string(c.console->fd) + " is one of stdin, stdout, stderr");
     }
   }
+  if (c.agent) BH_TRY(ValidateAgent(c));
   return Ok();
 }
 

@@ -37,6 +37,12 @@ struct ConsoleConfig {
   int fd = -1;         // ... or use this inherited fd (both ways)
 };
 
+// Agent mode (docs/vmm.md): the virtio-console port carries the host<->guest protocol, which
+// the monitor terminates itself, serving host clients on a Unix socket it creates at `socket`.
+struct AgentConfig {
+  std::string socket;
+};
+
 struct VmConfig {
   std::string kernel;
   std::string initrd;
@@ -46,6 +52,7 @@ struct VmConfig {
   std::vector<DiskConfig> disks;
   SerialConfig serial;
   std::optional<ConsoleConfig> console;
+  std::optional<AgentConfig> agent;
   bool rng = false;
   bool jail = true;  // enter namespaces, drop privileges, seccomp (off only for debugging)
   // Proof that a thread's seccomp list is installed: that thread makes a

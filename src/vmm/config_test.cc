@@ -65,6 +65,28 @@ TEST(VmConfig, ValidateNamesWhatIsWrong) {
   EXPECT_TRUE(Validate(c).ok());
 }
 
+TEST(VmConfig, AgentOwnsTheConsolePortAndStdio) {
+  VmConfig c;
+  ASSERT_TRUE(ApplyJson(R"({"kernel": "/k", "agent": {"socket": "/run/a.sock"}, "serial": {"output": "none"}})", &c)
+                  .ok());
+  ASSERT_TRUE(c.agent.has_value());
+  EXPECT_EQ(c.agent->socket, "/run/a.sock");
+  EXPECT_TRUE(Validate(c).ok()) << ErrorOf(Validate(c));
+  EXPECT_EQ(ErrorOf(ApplyJson(R"({"agent": {"path": "/x"}})", &c)), "unknown setting \"agent.path\"");
+  c.console = ConsoleConfig{"/sock", -1};
+  EXPECT_NE(ErrorOf(Validate(c)).find("agent and console exclude each other"), std::string::npos) << ErrorOf(Validate(c));
+  EXPECT_NE(ErrorOf(Validate(c)).find("--console"), std::string::npos);
+  c.console.reset();
+  c.serial.output = SerialConfig::Output::kStdout;
+  EXPECT_NE(ErrorOf(Validate(c)).find("agent and serial output to stdout"), std::string::npos);
+  c.serial.output = SerialConfig::Output::kNone;
+  c.serial.input = true;
+  EXPECT_NE(ErrorOf(Validate(c)).find("serial input"), std::string::npos);
+  c.serial.input = false;
+  c.agent->socket.clear();
+  EXPECT_NE(ErrorOf(Validate(c)).find("needs a socket path"), std::string::npos);
+}
+
 TEST(VmConfig, Flags) {
   auto d = ParseDiskFlag("id=root,path=/r.img,ro");
   ASSERT_TRUE(d.ok());

@@ -20,6 +20,10 @@ inline constexpr int kExitTripleFault = 4;
 // The guest powered off or halted: every vCPU sits halted with interrupts
 // disabled (halt_watch.h).
 inline constexpr int kExitGuestPowerOff = 5;
+// Agent mode: the guest broke the host<->guest protocol (a malformed,
+// oversized or wrong-direction frame, or one its session forbids); the
+// monitor stops the VM at once and names the problem on stderr.
+inline constexpr int kExitGuestProtocol = 6;
 // A host signal stopped the VM: 128 + the signal (SIGTERM gives 143).
 inline constexpr int kExitSignalBase = 128;
 

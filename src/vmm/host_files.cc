@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "vmm/agent/listen_socket.h"
+
 namespace bulkhead::vmm {
 namespace {
 
@@ -69,6 +71,14 @@ Result<HostFiles> OpenHostFiles(const VmConfig& config) {
   }
   if (config.console) {
     BH_ASSIGN(f.console, ConnectConsole(*config.console));
+  }
+  if (config.agent) {
+    // The device writes the guest's frames into one end; the relay reads them at the other.
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) return Error::FromErrno("agent socketpair");
+    f.console = UniqueFd(sp[0]);
+    f.agent_console = UniqueFd(sp[1]);
+    BH_ASSIGN(f.agent_listen, agent::ListenUnix(config.agent->socket));  // last: nothing fails after it
   }
   return f;
 }

@@ -19,6 +19,10 @@ struct HostFiles {
   int serial_out = -1;          // stdout, the log file, or -1 (none)
   UniqueFd serial_file;         // owns serial_out when it is a file
   UniqueFd console;             // invalid without a virtio-console
+  // Agent mode: the listening agent socket, and the monitor's end of a socketpair whose
+  // other end is `console` (the virtio-console device's).
+  UniqueFd agent_listen;
+  UniqueFd agent_console;
 };
 
 Result<HostFiles> OpenHostFiles(const VmConfig& config);

@@ -134,7 +134,7 @@ Status DropPrivileges(const JailFacts& facts) {
   return Ok();
 }
 
-Status ApplyRlimits() {
+Status ApplyRlimits(int spare_fds) {
   // The highest fd open now bounds every fd the monitor will ever hold.
   // (The jail has no /proc to list them, so probe.)
   int highest = 2;
@@ -146,7 +146,7 @@ Status ApplyRlimits() {
     rlim_t value;
     const char* name;
   } const limits[] = {
-      {RLIMIT_NOFILE, static_cast<rlim_t>(highest + 1), "RLIMIT_NOFILE"},
+      {RLIMIT_NOFILE, static_cast<rlim_t>(highest + 1 + spare_fds), "RLIMIT_NOFILE"},
       {RLIMIT_NPROC, 0, "RLIMIT_NPROC"},
       {RLIMIT_CORE, 0, "RLIMIT_CORE"},
   };

@@ -39,9 +39,10 @@ Result<JailFacts> ReadJailFacts();
 // ambient, effective, permitted, inheritable) and no_new_privs set.
 Status DropPrivileges(const JailFacts& facts);
 
-// In the child, once every thread exists: no fds beyond those open now, no core
-// dumps, no processes (RLIMIT_NPROC 0; root is exempt from it, which is why
-// clone is on no seccomp list).
-Status ApplyRlimits();
+// In the child, once every thread exists: no fds beyond those open now (and
+// `spare_fds` more: the agent's clients), no core dumps, no processes
+// (RLIMIT_NPROC 0; root is exempt from it, which is why clone is on no seccomp
+// list).
+Status ApplyRlimits(int spare_fds = 0);
 
 }  // namespace bulkhead::vmm

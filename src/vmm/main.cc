@@ -21,7 +21,7 @@ int Usage(const std::string& msg) {
 int main(int argc, char** argv) {
   using namespace bulkhead::vmm;
   CLI::App app{"bulkhead-vmm: a small, jailed KVM micro-VM monitor"};
-  std::string config_path, kernel, initrd, cmdline, serial, console;
+  std::string config_path, kernel, initrd, cmdline, serial, console, agent_socket;
   std::optional<uint32_t> vcpus;
   std::optional<uint64_t> memory;
   std::vector<std::string> disks;
@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   app.add_option("--disk", disks, "virtio-blk disk: id=ID,path=PATH[,ro] (repeatable)");
   app.add_option("--serial", serial, "serial console output: stdout (default), none, file:PATH");
   app.add_option("--console", console, "virtio-console: socket:PATH or fd:N");
+  app.add_option("--agent-socket", agent_socket,
+                 "agent mode: the virtio-console port carries the host<->guest protocol; host "
+                 "clients connect to this Unix socket, which the monitor creates (mode 0600)");
   app.add_flag("--rng", rng, "add a virtio-rng entropy device");
   app.add_flag("--no-jail", no_jail, "skip namespaces, privilege drop and seccomp (debugging only)");
   app.add_flag("--print-seccomp", print_seccomp, "print the seccomp allow-lists and exit");
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
     if (!c.ok()) return Usage(c.error().message());
     config.console = *c;
   }
+  if (!agent_socket.empty()) config.agent = AgentConfig{agent_socket};
   config.rng = config.rng || rng;
   config.jail = !no_jail;
   if (selftest == "vcpu") config.seccomp_selftest = VmConfig::SelfTest::kVcpu;

@@ -4,6 +4,7 @@
 #include <linux/kvm.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include <set>
 
@@ -17,12 +18,15 @@ oci::SeccompArg MaskedZero(uint32_t index, uint64_t mask) { return {index, mask,
 const std::vector<SyscallRule>& EventLoopRules() {
   static const std::vector<SyscallRule> rules = {
       {"epoll_wait", "waits for queue notifications, console input and signals", {}},
-      {"epoll_ctl", "pauses and resumes console input while the guest has no receive buffers", {}},
-      {"read", "drains eventfds and the signalfd; serial input from stdin", {}},
+      {"epoll_ctl", "pauses and resumes console input while the guest has no receive buffers; what the agent waits for", {}},
+      {"read", "drains eventfds and the signalfd; serial input from stdin; agent frames and the container's stdin", {}},
       {"write", "raises interrupts through irqfds; error messages", {}},
       {"readv", "console input straight into the guest's receive buffers", {}},
-      {"writev", "console output to a pipe or terminal", {}},
-      {"sendmsg", "console output to a socket, without SIGPIPE", {}},
+      {"writev", "console output to a pipe or terminal; agent output to the container's stdout and stderr", {}},
+      {"sendmsg", "console output to a socket, without SIGPIPE; agent frames to the console port and clients", {}},
+      {"accept4", "agent mode: takes host clients on the agent socket, non-blocking and close-on-exec",
+       {Eq(3, SOCK_NONBLOCK | SOCK_CLOEXEC)}},
+      {"close", "agent mode: lets a host client go", {}},
       {"preadv", "virtio-blk reads straight into guest memory", {}},
       {"pwritev", "virtio-blk writes straight from guest memory", {}},
       {"fdatasync", "virtio-blk flush requests", {}},

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "vmm/agent/relay.h"
 #include "vmm/builder.h"
 #include "vmm/exit_codes.h"
 #include "vmm/jail.h"
@@ -72,8 +73,17 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
   auto halt_watch = HaltWatch::Create(m.vcpus.size());
   if (!halt_watch.ok()) return Fail(halt_watch.error());
   HaltWatch* watch = halt_watch->get();
-  added = m.loop.Add(watch->timer_fd(), [watch] {
-    if (watch->OnTick()) _exit(kExitGuestPowerOff);
+  agent::Relay* relay = m.agent.get();
+  added = m.loop.Add(watch->timer_fd(), [watch, relay] {
+    if (!watch->OnTick()) return;
+    // Agent mode: the guest powers off right after the main process's exit frame. Take in
+    // what the port still holds; with that exit in hand the relay ends the monitor itself,
+    // with the workload's status, once the output is out.
+    if (relay != nullptr) {
+      RunAgent(*relay);
+      if (relay->main_exited()) return;
+    }
+    _exit(kExitGuestPowerOff);
   });
   if (!added.ok()) return Fail(added.error());
 
@@ -91,7 +101,7 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
     std::thread([ctx] { RunVcpuThread(ctx); }).detach();
   }
   if (jail) {
-    auto st = ApplyRlimits();
+    auto st = ApplyRlimits(m.agent ? agent::kSpareFds : 0);
     if (!st.ok()) return Fail(std::move(st).error().Context("jail"));
     auto installed = seccomp::Install(*loop_filter);
     if (!installed.ok()) {
@@ -114,12 +124,24 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
 int RunVmm(const VmConfig& config) {
   auto files = OpenHostFiles(config);
   if (!files.ok()) return Fail(files.error());
-  if (!config.jail) return RunMachine(config, *files, std::nullopt);
+  // The agent socket was made for this VM alone: it goes when the VM does. (Only the jail's
+  // outer process can remove it; --no-jail leaves it behind once the VM ran.)
+  auto remove_socket = [&] {
+    if (config.agent) unlink(config.agent->socket.c_str());
+  };
+  if (!config.jail) {
+    int code = RunMachine(config, *files, std::nullopt);
+    remove_socket();
+    return code;
+  }
   auto facts = ReadJailFacts();
-  if (!facts.ok()) return Fail(facts.error());
-  auto st = EnterNamespaces();
-  if (!st.ok()) return Fail(st.error());
+  auto st = facts.ok() ? EnterNamespaces() : Status(facts.error());
+  if (!st.ok()) {
+    remove_socket();
+    return Fail(st.error());
+  }
   auto status = ForkAndWait([&] { return RunMachine(config, *files, *facts); });
+  remove_socket();
   if (!status.ok()) return Fail(status.error());
   ExitLike(*status);
 }

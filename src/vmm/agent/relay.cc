@@ -128,7 +128,8 @@ void Relay::ReadConsole() {
       return;
     }
     Status fed = guest_decoder_.Feed(std::span<const uint8_t>(buf_.data(), static_cast<size_t>(n)));
-    // Frames before a malformed one were whole and checked; they are acted on first.
+    // A malformed frame poisons the decoder, which then hands out nothing: no frame of a
+    // read that held one is acted on.
     while (auto m = guest_decoder_.Next()) {
       HandleGuest(std::move(*m));
       if (outcome_) return;
