@@ -154,18 +154,19 @@ Result<Staging> CacheDir::NewStaging() const {
   return s;
 }
 
-Status CacheDir::Publish(const Staging& staging, const std::string& key) const {
+Result<UniqueFd> CacheDir::Publish(const Staging& staging, const std::string& key) const {
   UniqueFd img(::openat(staging.dir_.get(), "image", O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!img) return Error::FromErrno("opening the built image");
   if (::fchmod(img.get(), 0600) != 0) return Error::FromErrno("chmod of the built image");
   if (::fsync(img.get()) != 0) return Error::FromErrno("fsync of the built image");
+  if (::flock(img.get(), LOCK_SH) != 0) return Error::FromErrno("locking the built image");
   std::string name = key + ".erofs";
   if (::renameat(staging.dir_.get(), "image", dir_.get(), name.c_str()) != 0) {
     return Error::FromErrno("renaming the built image to " + ImagePath(key));
   }
   // The rename itself must reach the disk before anyone relies on the image.
   if (::fsync(dir_.get()) != 0) return Error::FromErrno("fsync of " + path_);
-  return Ok();
+  return img;
 }
 
 std::optional<std::string> CacheDir::LookupIndex(const std::string& identity) const {

@@ -63,8 +63,9 @@ class CacheDir {
   Result<UniqueFd> Hold(const std::string& key) const;
   Result<KeyLock> LockKey(const std::string& key) const;
   Result<Staging> NewStaging() const;
-  // fsyncs the staged image, makes it 0600 and renames it to <key>.erofs.
-  Status Publish(const Staging& staging, const std::string& key) const;
+  // fsyncs the staged image, makes it 0600 and renames it to <key>.erofs, holding it (as
+  // Hold does) from before the rename, so that no Prune can take it from its builder.
+  Result<UniqueFd> Publish(const Staging& staging, const std::string& key) const;
 
   std::optional<std::string> LookupIndex(const std::string& identity) const;
   Status RecordIndex(const std::string& identity, const std::string& key) const;

@@ -91,9 +91,8 @@ Result<HeldImage> Ensure(const std::string& rootfs, const ImageCache& cache) {
     args.insert(args.end(), cache.mkfs_args.begin(), cache.mkfs_args.end());
     for (std::string& a : UuidArgs(key)) args.push_back(std::move(a));
     BH_TRY(RunMkfs(cache.mkfs, args, staging.image_path(), staging.root_path()));
-    BH_TRY(dir.Publish(staging, key));
-    BH_ASSIGN(held, TryHold(dir, key, ImageOrigin::kBuilt));
-    if (!held) return Error("the image vanished right after it was built", EAGAIN);
+    BH_ASSIGN(UniqueFd fd, dir.Publish(staging, key));
+    held = HeldImage{dir.ImagePath(key), key, ImageOrigin::kBuilt, std::move(fd)};
   }
   if (cache.identity_memo && walk.memo_safe) BH_TRY(dir.RecordIndex(Hex(walk.identity), key));
   return std::move(*held);
