@@ -4,17 +4,17 @@
 # the monitor's exit status. Runs where /dev/kvm boots Linux: inside the test
 # host (tools/test-host.sh, busybox only) or directly on a host with real KVM.
 #
-#   sh in-host.sh VMM BZIMAGE VMLINUX INITRD CONSOLE_PEER [CASE...]
+#   sh in-host.sh VMM BZIMAGE VMLINUX INITRD CONSOLE_PEER AGENT_PEER [CASE...]
 #
-# CASE: boot pvh smp exitcode initexit panic poweroff disk console rng hostile
-# seccomp sigterm config (default: all). Output: "ok - NAME" / "not ok - NAME"
+# CASE: boot pvh smp exitcode initexit panic poweroff disk console agent rng
+# hostile seccomp sigterm config (default: all). Output: "ok - NAME" / "not ok - NAME"
 # lines with "#" diagnostics, then "N passed, M failed"; exit status 1 when
 # anything failed. Scratch files go to a fresh directory under $TMPDIR or /tmp.
 set -u
-[ $# -ge 5 ] || { echo "usage: in-host.sh VMM BZIMAGE VMLINUX INITRD CONSOLE_PEER [CASE...]" >&2; exit 2; }
-vmm=$1 bzimage=$2 vmlinux=$3 initrd=$4 peer=$5
-shift 5
-cases=${*:-boot pvh smp exitcode initexit panic poweroff disk console rng hostile seccomp sigterm config}
+[ $# -ge 6 ] || { echo "usage: in-host.sh VMM BZIMAGE VMLINUX INITRD CONSOLE_PEER AGENT_PEER [CASE...]" >&2; exit 2; }
+vmm=$1 bzimage=$2 vmlinux=$3 initrd=$4 peer=$5 agent_peer=$6
+shift 6
+cases=${*:-boot pvh smp exitcode initexit panic poweroff disk console agent rng hostile seccomp sigterm config}
 # Seconds one guest may take from start to exit (the hostile one: its own limit);
 # a monitor still running then is killed with SIGKILL (status 137, which no
 # documented outcome uses).
@@ -187,6 +187,39 @@ case_console() {
   fi
 }
 
+# Agent mode: the guest's bh-vmm-agent-peer speaks the protocol on hvc0. A
+# guest that sends garbage ends the monitor with 6 at once; then one that
+# echoes start's payload as its stdout and exits 7 ends it with 7, and the
+# test host is none the worse for the first.
+case_agent() {
+  sock=$work/agent.sock
+  vm agent-garbage --agent-socket "$sock" --serial "file:$work/agent-garbage.log" \
+    --cmdline "$(cmdline agent) bhagent=garbage"
+  serial=$work/agent-garbage.log
+  expect_rc "agent: a guest sending garbage ends the monitor with 6" 6
+  if grep -q "guest protocol violation.*bad magic" "$work/$run.err"; then ok "agent: the message names the bad frame"; else
+    not_ok "agent: the message names the bad frame" "stderr: $(cat "$work/$run.err")"
+  fi
+  if [ ! -e "$sock" ]; then ok "agent: the monitor removed its socket"; else not_ok "agent: the monitor removed its socket"; fi
+
+  payload='{"echo":"from the host"}'
+  "$agent_peer" client "$sock" "$payload" "$limit" >"$work/agent-client.out" 2>&1 &
+  client_pid=$!
+  vm agent --agent-socket "$sock" --serial "file:$work/agent.log" --cmdline "$(cmdline agent) bhagent=echo"
+  serial=$work/agent.log
+  wait "$client_pid"
+  client_rc=$?
+  expect_rc "agent: the monitor exits with the workload's status 7" 7
+  if [ "$(cat "$work/$run.raw")" = "$payload" ]; then ok "agent: the workload's stdout is the monitor's stdout"; else
+    not_ok "agent: the workload's stdout is the monitor's stdout" "stdout: [$(cat "$work/$run.raw")]$(printf '\n%s' "$(log_tail)")"
+  fi
+  if [ "$client_rc" = 0 ] && grep -q "agent-peer: exit 7" "$work/agent-client.out"; then
+    ok "agent: the client that sent start got the exit"
+  else
+    not_ok "agent: the client that sent start got the exit" "client exit $client_rc: $(cat "$work/agent-client.out")"
+  fi
+}
+
 case_rng() {
   vm rng --rng --cmdline "$(cmdline rng)"
   expect_rc "rng: guest reboots" 0
@@ -263,7 +296,7 @@ case_config() {
 
 for c in $cases; do
   case $c in
-    boot | pvh | smp | exitcode | initexit | panic | poweroff | disk | console | rng | hostile | seccomp | sigterm | config)
+    boot | pvh | smp | exitcode | initexit | panic | poweroff | disk | console | agent | rng | hostile | seccomp | sigterm | config)
       start=$(date +%s)
       "case_$c"
       echo "# $c: $(($(date +%s) - start)) s"

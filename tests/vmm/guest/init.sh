@@ -146,6 +146,17 @@ case $name in
     drain
     while :; do sleep 3600; done
     ;;
+  agent)
+    # bh-vmm-agent-peer speaks the host<->guest protocol on hvc0 (echo: the
+    # workload exits 7, which ends the monitor; garbage: the monitor ends
+    # itself); the power-off only ends a monitor that has not.
+    say agent "$(arg bhagent)"
+    drain
+    bh-vmm-agent-peer guest "$(arg bhagent)"
+    say agent_peer_exit $?
+    drain
+    poweroff -f
+    ;;
   disk) scenario_disk ;;
   console) scenario_console ;;
   rng) scenario_rng ;;
