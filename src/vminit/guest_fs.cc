@@ -1,0 +1,90 @@
+#include "vminit/guest_fs.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+#include "vminit/layout.h"
+
+namespace bulkhead::vminit {
+
+namespace {
+
+Status Mount(const char* source, const std::string& target, const char* type,
+             unsigned long flags, const std::string& data) {
+  if (::mount(source, target.c_str(), type, flags, data.empty() ? nullptr : data.c_str()) != 0) {
+    return Error::FromErrno(std::string("mounting ") + type + " on " + target);
+  }
+  return Ok();
+}
+
+Status MakeDir(const std::string& path, mode_t mode = 0755) {
+  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+    return Error::FromErrno("creating " + path);
+  }
+  return Ok();
+}
+
+constexpr unsigned long kSafe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+}  // namespace
+
+Status LeaveInitramfs() {
+  BH_TRY(MakeDir(kNewRoot));
+  BH_TRY(Mount("guestroot", kNewRoot, "tmpfs", MS_NOSUID, "mode=0755,size=1m"));
+  if (chdir(kNewRoot) != 0) return Error::FromErrno(std::string("entering ") + kNewRoot);
+  if (::mount(".", "/", nullptr, MS_MOVE, nullptr) != 0) {
+    return Error::FromErrno("moving the guest root over the initramfs");
+  }
+  if (chroot(".") != 0) return Error::FromErrno("chroot into the guest root");
+  if (chdir("/") != 0) return Error::FromErrno("entering /");
+  return Ok();
+}
+
+Status MountGuestFilesystems() {
+  for (const char* dir : {"/proc", "/sys", "/dev", "/run", "/tmp"}) BH_TRY(MakeDir(dir));
+  BH_TRY(Mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755"));
+  BH_TRY(Mount("proc", "/proc", "proc", kSafe, ""));
+  BH_TRY(Mount("sysfs", "/sys", "sysfs", kSafe, ""));
+  BH_TRY(Mount("cgroup2", "/sys/fs/cgroup", "cgroup2", kSafe, ""));
+  BH_TRY(MakeDir("/dev/pts"));
+  BH_TRY(Mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+               "newinstance,ptmxmode=0666,mode=0620"));
+  BH_TRY(Mount("run", "/run", "tmpfs", kSafe, kRunOptions));
+  BH_TRY(Mount("tmp", "/tmp", "tmpfs", kSafe, kTmpOptions));
+  if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, nullptr) != 0) {
+    return Error::FromErrno("making the guest root read-only");
+  }
+  return Ok();
+}
+
+void EnsureStdio() {
+  for (int fd = 0; fd < 3; ++fd) {
+    if (fcntl(fd, F_GETFD) >= 0) continue;
+    int opened = open("/dev/console", O_RDWR | O_NOCTTY);
+    if (opened < 0) opened = open("/dev/null", O_RDWR);
+    if (opened >= 0 && opened != fd) {
+      dup2(opened, fd);
+      close(opened);
+    }
+  }
+}
+
+Status AssembleRoot(const std::string& disk, uint64_t upper_mib) {
+  for (const char* dir : {kStateDir, kLowerDir, kScratchDir, kRootDir}) BH_TRY(MakeDir(dir));
+  BH_TRY(Mount(disk.c_str(), kLowerDir, "erofs", MS_RDONLY | MS_NODEV, "")
+             .Context("the rootfs image " + disk));
+  BH_TRY(Mount("upper", kScratchDir, "tmpfs", 0,
+               "mode=0755,size=" + std::to_string(upper_mib) + "m")
+             .Context("the overlay's upper layer"));
+  BH_TRY(MakeDir(kUpperDir));
+  BH_TRY(MakeDir(kWorkDir));
+  std::string options = std::string("lowerdir=") + kLowerDir + ",upperdir=" + kUpperDir +
+                        ",workdir=" + kWorkDir;
+  BH_TRY(Mount("overlay", kRootDir, "overlay", 0, options).Context("the container's root"));
+  return Ok();
+}
+
+}  // namespace bulkhead::vminit
