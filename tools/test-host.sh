@@ -139,7 +139,8 @@ main() {
   # An emulated machine on a busy host very rarely hangs while it boots, before the command
   # starts; that is the emulator's trouble, not the command's. A boot that shows no start
   # marker within boot_s is stopped and tried once more; the command itself runs only once.
-  boot_s=${BULKHEAD_TEST_HOST_BOOT_TIMEOUT:-300}
+  # A boot takes 10 to 30 s here, loaded or not.
+  boot_s=${BULKHEAD_TEST_HOST_BOOT_TIMEOUT:-150}
   for attempt in 1 2; do
     rm -f "$tmp/started" "$tmp/boot-hung" "$tmp/qemu.pid" "$tmp/boot.log"
     (
