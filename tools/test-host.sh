@@ -183,7 +183,11 @@ main() {
     if [ -e "$tmp/boot-hung" ]; then
       echo "test-host: the test host did not reach its init within ${boot_s}s, twice"
     elif [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
-      echo "test-host: timed out after ${timeout_s}s"
+      if [ -e "$tmp/started" ]; then
+        echo "test-host: timed out after ${timeout_s}s; the command had started"
+      else
+        echo "test-host: timed out after ${timeout_s}s, before the command started"
+      fi
     else
       echo "test-host: the test host stopped without the command's status (qemu exit $qemu_rc)"
     fi
