@@ -24,6 +24,7 @@
 #include "runtime/pid_file.h"
 #include "runtime/seccomp_listener.h"
 #include "runtime/verbs.h"
+#include "runtime/vm.h"
 #include "seccomp/cache.h"
 #include "seccomp/compile.h"
 
@@ -98,6 +99,10 @@ Result<CreatedContainer> Create(const GlobalOptions& g, const CreateOptions& o) 
   BH_ASSIGN(std::string rootfs, ResolveRootfs(bundle, config));
   BH_TRY(CheckUtf8Path(bundle, "bundle"));
   BH_TRY(CheckUtf8Path(rootfs, "root.path: the rootfs"));
+  BH_ASSIGN(vmtier::Isolation tier, ResolveIsolation(g, config));
+  if (tier == vmtier::Isolation::kVm) {
+    return CreateVm(g, o, VmBundle{bundle, rootfs, std::move(config), std::move(config_text)});
+  }
   BH_ASSIGN(jail::InitSpec spec, jail::PrepareInitSpec(config, o.id, rootfs));
   if (config.linux.seccomp) {
     BH_ASSIGN(spec.seccomp, seccomp::CompileCached(*config.linux.seccomp, JoinPath(g.root, "@cache/seccomp")));

@@ -34,7 +34,9 @@ Status Delete(const GlobalOptions& g, const std::string& id, bool force) {
                      StatusName(status) + " (use --force)",
                  EBUSY);
   }
-  if (status != ContainerStatus::kStopped) BH_TRY(StopContainer(state));
+  // A stopped VM container may still have the monitor's VM process if the monitor alone
+  // was killed: stopping it again is harmless.
+  if (status != ContainerStatus::kStopped || state.vm) BH_TRY(StopContainer(state));
   BH_TRY(DestroyCgroup(state).Context("deleting \"" + id + "\""));
   Status removed = store.Remove(id);
   // runtime-spec: poststop runs once the container is deleted, before delete returns.

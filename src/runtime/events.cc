@@ -15,6 +15,7 @@
 #include "runtime/oom_watch.h"
 #include "runtime/process.h"
 #include "runtime/verbs.h"
+#include "runtime/vm.h"
 
 namespace bulkhead::runtime {
 
@@ -89,6 +90,7 @@ Status Events(const GlobalOptions& g, const std::string& id, const EventsOptions
   }
   StateStore store(g.root);
   BH_ASSIGN(ContainerState state, store.Load(id));
+  BH_TRY(RefuseVm(state, "events"));
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "events"));
   if (store.StatusOf(state) == ContainerStatus::kStopped) return NotRunning(id);
   if (o.stats) {

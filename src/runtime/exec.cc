@@ -15,6 +15,7 @@
 #include "runtime/process.h"
 #include "runtime/seccomp_listener.h"
 #include "runtime/verbs.h"
+#include "runtime/vm.h"
 #include "seccomp/cache.h"
 
 namespace bulkhead::runtime {
@@ -32,6 +33,7 @@ Result<Target> OpenTarget(const StateStore& store, const ExecOptions& o) {
   BH_ASSIGN(UniqueFd lock, store.Lock(o.id));
   Target t;
   BH_ASSIGN(t.state, store.Load(o.id));
+  BH_TRY(RefuseVm(t.state, "exec"));
   ContainerStatus status = store.StatusOf(t.state);
   if (status == ContainerStatus::kStopped) {
     return Error("cannot exec in container \"" + o.id + "\": it is stopped", EINVAL);

@@ -8,6 +8,7 @@
 #include "runtime/container_cgroup.h"
 #include "runtime/process.h"
 #include "runtime/verbs.h"
+#include "runtime/vm.h"
 
 namespace bulkhead::runtime {
 
@@ -19,6 +20,8 @@ Status Kill(const GlobalOptions& g, const std::string& id, const std::string& si
   if (status == ContainerStatus::kStopped) {
     return Error("container \"" + id + "\" is not running", ESRCH);
   }
+  // The vm tier signals the guest's workload; --all means the same there.
+  if (state.vm) return KillVm(store, state, sig, status);
   if (all && state.cgroups_enabled) {
     BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "kill --all"));
     return cg.KillAll(sig).Context("signalling every process of \"" + id + "\"");

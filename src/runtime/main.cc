@@ -193,6 +193,10 @@ int Main(int argc, char** argv) {
   app.add_option("--rootless", rootless, "accepted for runc compatibility; ignored");
   app.add_option("--criu", criu, "accepted for runc compatibility; ignored");
   app.add_flag("-v,--version", version, "print the version");
+  app.add_option("--runtime-config", g.runtime_config,
+                 "runtime configuration file (default $BULKHEAD_RUNTIME_CONFIG, else "
+                 "/etc/bulkhead/runtime.json; docs/vm-tier.md)");
+  g.invoked_as = argv[0];
 
   CreateOptions co;
   CLI::App* create = app.add_subcommand("create", "create a container");

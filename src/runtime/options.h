@@ -12,6 +12,9 @@ namespace bulkhead::runtime {
 struct GlobalOptions {
   std::string root = "/run/bulkhead";
   bool cgroups = true;  // --cgroup-manager=disabled turns cgroups off
+  // argv[0]: the name selects the tier (bulkhead-vm), the path finds the vm tier's files.
+  std::string invoked_as;
+  std::string runtime_config;  // --runtime-config (docs/vm-tier.md)
 };
 
 struct CreateOptions {

@@ -3,6 +3,7 @@
 #include "jail/cgroup.h"
 #include "runtime/container_cgroup.h"
 #include "runtime/verbs.h"
+#include "runtime/vm.h"
 
 namespace bulkhead::runtime {
 
@@ -10,6 +11,7 @@ Status Pause(const GlobalOptions& g, const std::string& id) {
   StateStore store(g.root);
   BH_ASSIGN(UniqueFd lock, store.Lock(id));
   BH_ASSIGN(ContainerState state, store.Load(id));
+  BH_TRY(RefuseVm(state, "pause"));
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "pause"));
   ContainerStatus status = store.StatusOf(state);
   // As runc: a created container can be paused too; a paused one cannot be paused again.
@@ -25,6 +27,7 @@ Status Resume(const GlobalOptions& g, const std::string& id) {
   StateStore store(g.root);
   BH_ASSIGN(UniqueFd lock, store.Lock(id));
   BH_ASSIGN(ContainerState state, store.Load(id));
+  BH_TRY(RefuseVm(state, "resume"));
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "resume"));
   ContainerStatus status = store.StatusOf(state);
   if (status != ContainerStatus::kPaused) {

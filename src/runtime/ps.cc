@@ -14,6 +14,7 @@
 #include "runtime/container_cgroup.h"
 #include "runtime/ps_table.h"
 #include "runtime/verbs.h"
+#include "runtime/vm.h"
 
 extern char** environ;
 
@@ -72,6 +73,7 @@ Result<std::string> Ps(const GlobalOptions& g, const std::string& id, const std:
   }
   StateStore store(g.root);
   BH_ASSIGN(ContainerState state, store.Load(id));
+  BH_TRY(RefuseVm(state, "ps"));
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "ps"));
   BH_ASSIGN(std::vector<pid_t> pids, cg.Pids());
   // As runc, json ignores any ps arguments.

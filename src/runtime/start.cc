@@ -13,6 +13,7 @@
 #include "runtime/hooks.h"
 #include "runtime/stop.h"
 #include "runtime/verbs.h"
+#include "runtime/vm.h"
 
 namespace bulkhead::runtime {
 
@@ -59,6 +60,7 @@ Status Start(const GlobalOptions& g, const std::string& id) {
   StateStore store(g.root);
   BH_ASSIGN(UniqueFd lock, store.Lock(id));
   BH_ASSIGN(ContainerState state, store.Load(id));
+  if (state.vm) return StartVm(store, state);
   ContainerStatus status = store.StatusOf(state);
   if (status != ContainerStatus::kCreated) {
     return Error("cannot start container \"" + id + "\": it is " + StatusName(status) +

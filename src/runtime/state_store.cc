@@ -92,6 +92,14 @@ std::string StateFileJson(const ContainerState& s) {
             {"cgroups_enabled", s.cgroups_enabled},
             {"annotations", s.annotations}};
   if (json hooks = HooksToJson(s.hooks); !hooks.empty()) j["hooks"] = std::move(hooks);
+  if (s.vm) {
+    j["isolation"] = "vm";
+    j["vm"] = {{"started", s.vm_started},
+               {"inner_pid", s.vm_inner_pid},
+               {"inner_start_time", s.vm_inner_start_time},
+               {"image", s.vm_image},
+               {"guest_kernel", s.vm_guest_kernel}};
+  }
   // create refuses paths that are not UTF-8; should one get here, alter it, never throw.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -119,6 +127,21 @@ Result<ContainerState> ParseStateFile(std::string_view text, const std::string& 
     }
   }
   if (j.contains("hooks")) s.hooks = HooksFromJson(j["hooks"]);
+  s.vm = str("isolation") == "vm";
+  if (s.vm && j.contains("vm") && j["vm"].is_object()) {
+    const json& vm = j["vm"];
+    if (vm.contains("started") && vm["started"].is_boolean()) s.vm_started = vm["started"].get<bool>();
+    if (vm.contains("inner_pid") && vm["inner_pid"].is_number_integer()) {
+      s.vm_inner_pid = vm["inner_pid"].get<pid_t>();
+    }
+    if (vm.contains("inner_start_time") && vm["inner_start_time"].is_number_unsigned()) {
+      s.vm_inner_start_time = vm["inner_start_time"].get<uint64_t>();
+    }
+    if (vm.contains("image") && vm["image"].is_string()) s.vm_image = vm["image"].get<std::string>();
+    if (vm.contains("guest_kernel") && vm["guest_kernel"].is_string()) {
+      s.vm_guest_kernel = vm["guest_kernel"].get<std::string>();
+    }
+  }
   if (s.id != id || s.pid <= 0) return Error("corrupt state file", EINVAL);
   return s;
 }
@@ -186,6 +209,8 @@ ContainerStatus StateStore::StatusOf(const ContainerState& state) const {
   bool zombie = false;
   uint64_t start = ProcessStartTime(state.pid, &zombie);
   if (start == 0 || start != state.pid_start_time || zombie) return ContainerStatus::kStopped;
+  // The vm tier: the monitor runs from create on; start hands the guest the workload.
+  if (state.vm) return state.vm_started ? ContainerStatus::kRunning : ContainerStatus::kCreated;
   // Checked before the fifo: runc lets a created container be paused, and says "paused".
   if (ContainerFrozen(state)) return ContainerStatus::kPaused;
   if (PathExists(FifoPath(state.id))) return ContainerStatus::kCreated;

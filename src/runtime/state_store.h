@@ -28,6 +28,15 @@ struct ContainerState {
   // The hooks of the config as create read it that later verbs run: startContainer
   // (start then waits for the workload's execve), poststart and poststop.
   oci::Hooks hooks;
+
+  // The vm tier (docs/vm-tier.md): pid is the monitor's (bulkhead-vmm); the monitor runs the
+  // VM in a child of its own, recorded so that stopping the VM never leaves it behind.
+  bool vm = false;
+  bool vm_started = false;      // start sent the workload's spec to the guest
+  pid_t vm_inner_pid = 0;       // 0 when the host does not list children in /proc
+  uint64_t vm_inner_start_time = 0;
+  std::string vm_image;         // the rootfs image's key
+  std::string vm_guest_kernel;  // the guest kernel's release, from its hello
 };
 
 enum class ContainerStatus { kCreating, kCreated, kRunning, kPaused, kStopped };

@@ -4,6 +4,7 @@
 
 #include "jail/cgroup.h"
 #include "runtime/process.h"
+#include "runtime/vm.h"
 
 namespace bulkhead::runtime {
 
@@ -14,6 +15,7 @@ constexpr int kExitWaitMs = 10000;
 }  // namespace
 
 Status StopContainer(const ContainerState& state) {
+  if (state.vm) return StopVm(state);
   if (state.cgroups_enabled) {
     BH_ASSIGN(jail::CgroupMounts mounts, jail::DetectCgroups());
     Result<jail::Cgroup> cg = jail::Cgroup::Open(mounts, state.cgroups_path, state.id);

@@ -10,6 +10,7 @@
 #include "oci/validate.h"
 #include "runtime/container_cgroup.h"
 #include "runtime/verbs.h"
+#include "runtime/vm.h"
 
 namespace bulkhead::runtime {
 
@@ -50,6 +51,7 @@ Status Update(const GlobalOptions& g, const std::string& id, const UpdateFlags& 
   StateStore store(g.root);
   BH_ASSIGN(UniqueFd lock, store.Lock(id));
   BH_ASSIGN(ContainerState state, store.Load(id));
+  BH_TRY(RefuseVm(state, "update"));
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "update"));
   BH_ASSIGN(oci::Resources r, WantedResources(flags));
   BH_TRY(oci::ValidateResources(r));

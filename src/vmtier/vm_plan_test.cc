@@ -1,0 +1,123 @@
+#include "vmtier/vm_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace bulkhead::vmtier {
+namespace {
+
+RuntimeConfig Defaults() { return DefaultRuntimeConfig("/b/bin"); }
+
+oci::Resources Cpu(std::optional<int64_t> quota, std::optional<uint64_t> period) {
+  oci::Resources r;
+  r.cpu.emplace();
+  r.cpu->quota = quota;
+  r.cpu->period = period;
+  return r;
+}
+
+TEST(VmSize, DefaultsWithoutResources) {
+  RuntimeConfig c = Defaults();
+  c.vcpus = 2;
+  c.memory_mib = 300;
+  VmSize s = *SizeFromResources(std::nullopt, c);
+  EXPECT_EQ(s.vcpus, 2u);
+  EXPECT_EQ(s.memory_mib, 300u);
+  s = *SizeFromResources(oci::Resources{}, c);
+  EXPECT_EQ(s.vcpus, 2u);
+  EXPECT_EQ(s.memory_mib, 300u);
+}
+
+TEST(VmSize, CpuQuotaRoundsUpToWholeVcpus) {
+  RuntimeConfig c = Defaults();
+  EXPECT_EQ(SizeFromResources(Cpu(50000, 100000), c)->vcpus, 1u);
+  EXPECT_EQ(SizeFromResources(Cpu(100000, 100000), c)->vcpus, 1u);
+  EXPECT_EQ(SizeFromResources(Cpu(150000, 100000), c)->vcpus, 2u);
+  EXPECT_EQ(SizeFromResources(Cpu(200001, 100000), c)->vcpus, 3u);
+  EXPECT_EQ(SizeFromResources(Cpu(300000, std::nullopt), c)->vcpus, 3u);  // period 100 ms
+  EXPECT_EQ(SizeFromResources(Cpu(64000000, 100000), c)->vcpus, 32u);     // the monitor's limit
+  EXPECT_EQ(SizeFromResources(Cpu(-1, 100000), c)->vcpus, 1u);            // no quota
+  EXPECT_FALSE(SizeFromResources(Cpu(100000, 0), c).ok());
+}
+
+TEST(VmSize, MemoryLimitPlusOverhead) {
+  RuntimeConfig c = Defaults();
+  c.memory_overhead_mib = 64;
+  oci::Resources r;
+  r.memory.emplace();
+  r.memory->limit = 128 << 20;
+  EXPECT_EQ(SizeFromResources(r, c)->memory_mib, 192u);
+  r.memory->limit = (128 << 20) + 1;  // a byte over rounds up to the next MiB
+  EXPECT_EQ(SizeFromResources(r, c)->memory_mib, 193u);
+  r.memory->limit = 1;  // tiny limits still give the monitor's minimum
+  c.memory_overhead_mib = 0;
+  EXPECT_EQ(SizeFromResources(r, c)->memory_mib, 32u);
+  r.memory->limit = -1;  // unlimited
+  EXPECT_EQ(SizeFromResources(r, c)->memory_mib, 256u);
+  r.memory->limit = int64_t{1} << 50;
+  auto big = SizeFromResources(r, c);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.error().message().find("linux.resources.memory.limit"), std::string::npos);
+}
+
+TEST(VmSupport, RefusesWhatTheGuestDoesNotCarryYet) {
+  oci::Config c;
+  EXPECT_TRUE(CheckVmSupport(c, false, 0).ok());
+  EXPECT_FALSE(CheckVmSupport(c, true, 0).ok());
+  EXPECT_FALSE(CheckVmSupport(c, false, 2).ok());
+  oci::Config t = c;
+  t.process.terminal = true;
+  auto st = CheckVmSupport(t, false, 0);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("terminal"), std::string::npos);
+  oci::Config h = c;
+  h.hooks.poststop.push_back({});
+  EXPECT_FALSE(CheckVmSupport(h, false, 0).ok());
+  oci::Config m = c;
+  m.mounts.push_back({"/proc", "proc", "proc", {}});
+  EXPECT_TRUE(CheckVmSupport(m, false, 0).ok());
+  m.mounts.push_back({"/data", "none", "/srv/data", {"rbind", "ro"}});
+  st = CheckVmSupport(m, false, 0);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("mounts[1] (/data)"), std::string::npos);
+}
+
+TEST(MonitorArgs, AgentModeWithTheHeldImageAsRootfsDisk) {
+  MonitorPlan p{"/b/bin/bulkhead-vmm", "/k/vmlinux", "/k/initrd.img", 7, "/run/b/x/agent.sock",
+                "/run/b/x/console.log", {2, 320}};
+  std::vector<std::string> want = {
+      "/b/bin/bulkhead-vmm", "--kernel", "/k/vmlinux", "--initrd", "/k/initrd.img",
+      "--vcpus", "2", "--memory", "320", "--disk", "id=rootfs,path=/proc/self/fd/7,ro",
+      "--serial", "file:/run/b/x/console.log", "--agent-socket", "/run/b/x/agent.sock", "--rng"};
+  EXPECT_EQ(MonitorArgs(p), want);
+}
+
+TEST(StartSpec, RootRewrittenHooksDroppedRestKept) {
+  std::string config = R"({"ociVersion": "1.0.2", "root": {"path": "rootfs", "readonly": true},
+      "process": {"args": ["sh"], "cwd": "/"}, "hooks": {"poststop": [{"path": "/bin/true"}]},
+      "x-extra": 1})";
+  auto spec = BuildStartSpec(config, "my+id", 64);
+  ASSERT_TRUE(spec.ok()) << spec.error().message();
+  auto j = nlohmann::json::parse(*spec);
+  EXPECT_EQ(j["id"], "my_id");
+  EXPECT_EQ(j["guest"]["upper_size_mib"], 64);
+  EXPECT_EQ(j["config"]["root"]["path"], "/run/bulkhead/root");
+  EXPECT_EQ(j["config"]["root"]["readonly"], true);
+  EXPECT_FALSE(j["config"].contains("hooks"));
+  EXPECT_EQ(j["config"]["x-extra"], 1);
+  EXPECT_EQ(j["config"]["process"]["args"][0], "sh");
+  EXPECT_FALSE(BuildStartSpec("[1]", "a", 64).ok());
+  EXPECT_FALSE(BuildStartSpec("{", "a", 64).ok());
+}
+
+TEST(StartSpec, GuestIds) {
+  EXPECT_EQ(GuestId("abc-1.2_x"), "abc-1.2_x");
+  EXPECT_EQ(GuestId("a+b"), "a_b");
+  EXPECT_EQ(GuestId(std::string(100, 'a')), std::string(64, 'a'));
+  EXPECT_EQ(GuestId(".."), "container");
+  EXPECT_EQ(GuestId(""), "container");
+}
+
+}  // namespace
+}  // namespace bulkhead::vmtier
