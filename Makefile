@@ -25,7 +25,8 @@ demo: rootfs
 
 # The VM tier's guest kernel, built once per guest/kernel.config and cached (tools/guest-kernel.sh).
 guest-kernel: deps
-	@bash tools/guest-kernel.sh >/dev/null
+	@kdir=$$(bash tools/guest-kernel.sh) && mkdir -p $(BUILD)/lib/bulkhead && \
+	  ln -sfn $$kdir/vmlinux $(BUILD)/lib/bulkhead/vmlinux
 
 # The unit tests that load a real kernel image get the guest kernel's.
 test: rootfs guest-kernel
