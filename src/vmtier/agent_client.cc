@@ -65,7 +65,9 @@ void AgentClient::CloseSending() { shutdown(fd_.get(), SHUT_WR); }
 
 std::string DescribeGuestError(const vmproto::GuestError& e) {
   std::string text = "guest: " + e.text;
-  if (e.err != 0) text += " (" + std::string(strerror(static_cast<int>(e.err))) + ")";
+  // The guest's text usually names the errno already.
+  std::string err_text = e.err != 0 ? strerror(static_cast<int>(e.err)) : "";
+  if (!err_text.empty() && text.find(err_text) == std::string::npos) text += " (" + err_text + ")";
   return text;
 }
 

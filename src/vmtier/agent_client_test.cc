@@ -76,6 +76,8 @@ TEST(AgentClient, GuestErrorsReadAsText) {
   EXPECT_EQ(DescribeGuestError(vmproto::MakeGuestError(1, ENOENT, "exec sh")),
             "guest: exec sh (No such file or directory)");
   EXPECT_EQ(DescribeGuestError(vmproto::MakeGuestError(0, 0, "oops")), "guest: oops");
+  EXPECT_EQ(DescribeGuestError(vmproto::MakeGuestError(1, EPERM, "mount: Operation not permitted")),
+            "guest: mount: Operation not permitted");
 }
 
 }  // namespace

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The vm tier behind bulkhead's runc verbs: bulkhead (and its bulkhead-vm name) with
+# bulkhead-vmm, the guest kernel, the initrd holding bulkhead-init and mkfs.erofs, against
+# the busybox bundle. tests/vmtier/in-host.sh runs every case in one boot of the test host
+# (tools/test-host.sh), or directly where this machine's KVM boots Linux. Its TAP lines are ours.
+#
+# Environment: BULKHEAD_BUILD (set by ctest) holds bin/{bulkhead,bulkhead-vmm},
+# lib/bulkhead/initrd.img and tests/vmtier/bh-subreaper; BULKHEAD_ROOTFS the busybox rootfs.
+# Exit status: 0 all passed, 1 something failed, 77 cannot run here.
+set -uo pipefail
+
+src=${BULKHEAD_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+build=${BULKHEAD_BUILD:-$src/build}
+rootfs=${BULKHEAD_ROOTFS:-$build/rootfs}
+runtime=$build/bin/bulkhead
+vmm=$build/bin/bulkhead-vmm
+initrd=$build/lib/bulkhead/initrd.img
+reaper=$build/tests/vmtier/bh-subreaper
+
+skip() { echo "skipped: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+for f in "$runtime" "$vmm" "$reaper"; do
+  [ -x "$f" ] || skip "$f not built"
+done
+[ -f "$initrd" ] || skip "$initrd not built (ninja vm-initrd)"
+[ -d "$rootfs/bin" ] || skip "no rootfs at $rootfs (make rootfs)"
+[ -f /usr/src/linux-source-6.1.tar.xz ] || skip "linux-source-6.1 missing (run tools/deps.sh)"
+
+tmp=$(mktemp -d /tmp/bh-it-vm-tier.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "not ok - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; exit 1; }
+
+kdir=$(bash "$src/tools/guest-kernel.sh") || fail "guest kernel builds"
+echo "ok - guest kernel ($kdir)"
+mkfs=$(command -v mkfs.erofs) || fail "mkfs.erofs is installed (tools/deps.sh: erofs-utils)"
+
+# The bundles' configs: bulkhead's default spec with a small memory limit (the VM gets it
+# plus the guest's overhead), the rootfs path filled in by in-host.sh, and per case:
+#   run:  the vm tier by annotation; prints hello and the guest's kernel release, exits 3
+#   life: no annotation (bulkhead-vm picks the tier); sleep 100 outside a pid namespace, so
+#         SIGTERM ends it (a pid namespace's init ignores signals it has no handler for), and
+#         so outside a user namespace too (mounting proc needs one's own pid namespace there)
+#   bad:  an isolation annotation that names no tier
+out=$(cd "$tmp" && "$runtime" spec 2>&1) || fail "bulkhead spec writes a config" "$out"
+mkdir -p "$tmp/configs"
+python3 - "$tmp/config.json" "$tmp/configs" <<'PY' || fail "the test configs are written"
+import copy, json, sys
+base = json.load(open(sys.argv[1]))
+base["root"] = {"path": "@ROOTFS@", "readonly": True}
+base["linux"]["resources"]["memory"] = {"limit": 128 << 20}
+def write(name, args, annotation=None, pid_ns=True):
+    c = copy.deepcopy(base)
+    c["process"]["args"] = args
+    if annotation is not None:
+        c["annotations"] = {"run.bulkhead.isolation": annotation}
+    if not pid_ns:
+        c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"]
+                                    if n["type"] not in ("pid", "user")]
+        c["linux"].pop("uidMappings", None)
+        c["linux"].pop("gidMappings", None)
+    json.dump(c, open(sys.argv[2] + "/" + name + ".json", "w"))
+write("run", ["sh", "-c", "echo hello; uname -r; exit 3"], "vm")
+write("life", ["sleep", "100"], pid_ns=False)
+write("bad", ["true"], "bogus")
+PY
+
+if bash "$src/tools/kvm-usable.sh"; then
+  echo "# KVM boots Linux here: running the cases directly"
+  sh "$src/tests/vmtier/in-host.sh" "$runtime" "$vmm" "$kdir/vmlinux" "$initrd" \
+    "$(readlink -f "$rootfs")" "$tmp/configs" "$reaper"
+  exit $?
+fi
+
+echo "# running the cases inside the test host (tools/test-host.sh)"
+bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 \
+  --file "$runtime:/bh/bin/bulkhead" --file "$vmm:/bh/bin/bulkhead-vmm" \
+  --file "$kdir/vmlinux:/bh/vmlinux" --file "$initrd:/bh/initrd.img" \
+  --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs" \
+  --dir "$tmp/configs:/bh/configs" --file "$reaper:/bh/bh-subreaper" \
+  --file "$src/tests/vmtier/in-host.sh:/bh/in-host.sh" \
+  -- sh /bh/in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux /bh/initrd.img \
+  /bh/rootfs /bh/configs /bh/bh-subreaper
+rc=$?
+case $rc in
+  0 | 1) exit "$rc" ;;
+  124) echo "not ok - the test host finished in time" ;;
+  *) echo "not ok - the test host ran (tools/test-host.sh exit $rc)" ;;
+esac
+exit 1

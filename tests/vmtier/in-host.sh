@@ -1,0 +1,155 @@
+#!/bin/sh
+# The vm tier's integration test proper (tests/integration/vm_tier.sh): the runc verbs of
+# bulkhead on vm-tier containers, where /dev/kvm boots Linux (inside the test host, busybox
+# only, or directly on a host with real KVM).
+#
+#   sh in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER
+#
+# Output: TAP-style "ok - " / "not ok - " lines, then "N passed, M failed"; exit status 1
+# when anything failed.
+set -u
+[ $# -eq 7 ] || { echo "usage: in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER" >&2; exit 2; }
+bh=$1 vmm=$2 kernel=$3 initrd=$4 rootfs=$5 configs=$6 reaper=$7
+work=$(mktemp -d "${TMPDIR:-/tmp}/bh-vmtier.XXXXXX")
+root=$work/state
+images=$work/images
+pass=0 fail=0
+start_s=$(date +%s)
+
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+not_ok() {
+  fail=$((fail + 1))
+  echo "not ok - $1"
+  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
+  return 0
+}
+# check NAME DETAIL COMMAND...: ok when COMMAND succeeds, else not ok with DETAIL.
+check() {
+  name=$1 detail=$2
+  shift 2
+  if "$@"; then ok "$name"; else not_ok "$name" "$detail"; fi
+}
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
+wait_for() {
+  n=$(($1 * 10))
+  shift
+  while [ $n -gt 0 ]; do
+    "$@" && return 0
+    sleep 0.1
+    n=$((n - 1))
+  done
+  return 1
+}
+bundle() {
+  mkdir -p "$work/b-$1"
+  sed "s|@ROOTFS@|$rootfs|" "$configs/$1.json" >"$work/b-$1/config.json"
+}
+status_of() { "$bh" --root "$root" state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
+image_inodes() { ls -i "$images"/*.erofs 2>/dev/null | awk '{print $1}' | sort | tr '\n' ' '; }
+alive() { kill -0 "$1" 2>/dev/null; }
+dead() { ! kill -0 "$1" 2>/dev/null; }
+no_vmm_running() { ! ps -o pid,args 2>/dev/null | awk -v v="$vmm" '$2 == v {f = 1} END {exit !f}'; }
+
+cat >"$work/runtime.json" <<JSON
+{"kernel": "$kernel", "initrd": "$initrd", "vmm": "$vmm", "image_cache": "$images",
+ "boot_timeout_s": 300}
+JSON
+export BULKHEAD_RUNTIME_CONFIG="$work/runtime.json"
+ln -s "$bh" "$work/bulkhead-vm"
+for b in run life bad; do bundle "$b"; done
+
+# --- bulkhead run: output and exit status come through the VM ------------------------------
+t0=$(date +%s)
+"$bh" --root "$root" run -b "$work/b-run" vrun >"$work/run.out" 2>"$work/run.err" </dev/null
+rc=$?
+echo "# run: $(($(date +%s) - t0)) s"
+diag="exit $rc; stdout: $(cat "$work/run.out"); stderr: $(cat "$work/run.err")"
+check "run: the workload's exit status 3 is bulkhead run's" "$diag" [ "$rc" = 3 ]
+check "run: its stdout (hello) reaches ours" "$diag" [ "$(sed -n 1p "$work/run.out")" = hello ]
+guest=$(sed -n 2p "$work/run.out")
+check "run: uname -r inside ($guest) is the guest kernel's, not the host's ($(uname -r))" "$diag" \
+  eval '[ -n "$guest" ] && [ "$guest" != "$(uname -r)" ]'
+check "run: nothing left (state dir, monitor)" "$(ls -A "$root" 2>&1)" \
+  eval '[ ! -e "$root/vrun" ] && no_vmm_running'
+inodes=$(image_inodes)
+check "run: the rootfs became one erofs image" "images: $(ls -l "$images" 2>&1)" \
+  [ "$(echo $inodes | wc -w)" = 1 ]
+
+# --- create, start, state, kill, delete, as a runc shim drives them --------------------------
+# bh-subreaper stands for the shim: it reaps the monitor and records its exit status.
+t0=$(date +%s)
+"$reaper" "$work/reaped" "$work/bulkhead-vm" --root "$root" --log "$work/life.log" --debug \
+  create -b "$work/b-life" --pid-file "$work/life.pid" vlife >"$work/life.out" 2>"$work/life.err" </dev/null &
+reaper_pid=$!
+wait_for 300 grep -qs '^child ' "$work/reaped"
+echo "# create: $(($(date +%s) - t0)) s"
+diag="$(cat "$work/reaped" "$work/life.err" "$work/life.log" 2>&1)"
+check "create (as bulkhead-vm, no annotation) exits 0 once the guest is up" "$diag" \
+  grep -q '^child [0-9]* 0$' "$work/reaped"
+pid=$(cat "$work/life.pid" 2>/dev/null)
+check "create: state is created" "$("$bh" --root "$root" state vlife 2>&1)" [ "$(status_of vlife)" = created ]
+check "create: --pid-file names the live monitor, as state does" "pid file: $pid" \
+  eval 'alive "$pid" && "$bh" --root "$root" state vlife | grep -q "\"pid\": $pid,"'
+check "create: the agent socket is in the state dir" "$(ls -l "$root/vlife" 2>&1)" [ -S "$root/vlife/agent.sock" ]
+check "create: the same rootfs reuses its image (same inode, logged as reused)" \
+  "before: $inodes after: $(image_inodes); log: $(cat "$work/life.log")" \
+  eval '[ "$(image_inodes)" = "$inodes" ] && grep -q "rootfs image [0-9a-f]* reused" "$work/life.log"'
+inner=$(sed -n 's/.*"inner_pid":\([0-9]*\).*/\1/p' "$root/vlife/state.json")
+check "create: the VM's process (the monitor's jailed child) is recorded" "inner: $inner" \
+  eval '[ -n "$inner" ] && [ "$inner" -gt 0 ] && alive "$inner"'
+
+out=$("$bh" --root "$root" start vlife 2>&1)
+check "start exits 0" "$out" [ $? = 0 ]
+check "start: state is running" "$("$bh" --root "$root" state vlife 2>&1)" [ "$(status_of vlife)" = running ]
+out=$("$bh" --root "$root" exec vlife true 2>&1)
+rc=$?
+check "exec is refused for a vm container, by name" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "exec: not supported for vm-tier containers"'
+out=$("$bh" --root "$root" delete vlife 2>&1)
+rc=$?
+check "delete without --force refuses a running VM" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && [ -d "$root/vlife" ] && alive "$pid"'
+
+out=$("$bh" --root "$root" kill vlife TERM 2>&1)
+check "kill TERM exits 0" "$out" [ $? = 0 ]
+wait_for 60 dead "$reaper_pid"
+check "kill TERM: the monitor exits 143, as the workload did" "$(cat "$work/reaped")" \
+  grep -q "^orphan $pid 143$" "$work/reaped"
+check "kill TERM: state is stopped" "$("$bh" --root "$root" state vlife 2>&1)" [ "$(status_of vlife)" = stopped ]
+out=$("$bh" --root "$root" delete vlife 2>&1)
+check "delete exits 0" "$out" [ $? = 0 ]
+check "delete leaves nothing: no state dir, socket, monitor, VM process or cgroup" \
+  "$(ls -lR "$root" 2>&1; ps -o pid,args 2>&1 | grep -v grep | grep bulkhead)" \
+  eval '[ ! -e "$root/vlife" ] && dead "$pid" && dead "$inner" && no_vmm_running &&
+        [ ! -e /sys/fs/cgroup/bulkhead/vlife ]'
+echo "# lifecycle: $(($(date +%s) - t0)) s"
+
+# --- errors at create leave nothing behind ---------------------------------------------------
+out=$("$bh" --root "$root" run -b "$work/b-bad" vbad 2>&1 </dev/null)
+rc=$?
+check "a bad isolation annotation fails, naming it" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "run.bulkhead.isolation" && echo "$out" | grep -q bogus'
+check "a bad isolation annotation leaves nothing" "$(ls -A "$root" 2>&1)" \
+  eval '[ ! -e "$root/vbad" ] && no_vmm_running'
+
+sed "s|\"$kernel\"|\"/nonexistent/vmlinux\"|" "$work/runtime.json" >"$work/missing.json"
+out=$(BULKHEAD_RUNTIME_CONFIG="$work/missing.json" "$bh" --root "$root" run -b "$work/b-run" vmiss 2>&1 </dev/null)
+rc=$?
+check "a missing guest kernel fails, naming the file" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "/nonexistent/vmlinux"'
+check "a missing guest kernel leaves nothing" "$(ls -A "$root" 2>&1)" \
+  eval '[ ! -e "$root/vmiss" ] && no_vmm_running'
+
+# The guest cannot boot in time: create stops the monitor and removes everything.
+sed 's|"boot_timeout_s": 300|"boot_timeout_s": 1|' "$work/runtime.json" >"$work/slow.json"
+out=$(BULKHEAD_RUNTIME_CONFIG="$work/slow.json" "$bh" --root "$root" run -b "$work/b-run" vslow 2>&1 </dev/null)
+rc=$?
+check "a guest that does not come up in time fails create, saying so" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "did not come up within 1 s"'
+check "a failed boot leaves nothing: state dir, monitor, cgroup" "$(ls -A "$root" 2>&1)" \
+  eval 'wait_for 10 no_vmm_running && [ ! -e "$root/vslow" ] && [ ! -e /sys/fs/cgroup/bulkhead/vslow ]'
+
+echo "# total: $(($(date +%s) - start_s)) s"
+echo "$pass passed, $fail failed"
+rm -rf "$work"
+[ "$fail" -eq 0 ]
