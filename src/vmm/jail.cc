@@ -57,6 +57,9 @@ Result<int> ForkAndWait(const std::function<int()>& child) {
     return Error::FromErrno("forking the monitor");
   }
   if (pid == 0) {
+    // The VM must not outlive the monitor process that callers know and wait for (a
+    // runtime's state holds that pid); SIGKILL to it takes the VM down too.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     // The child is pid 1 of its namespace; it decides itself what signals mean.
     sigprocmask(SIG_SETMASK, &old, nullptr);
     _exit(child());

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <string>
 
 namespace bulkhead::vmm {
 namespace {
@@ -77,6 +80,50 @@ TEST(VmmJail, SeccompKillOfTheChildEndsTheParentWithSigsys) {
   ASSERT_EQ(waitpid(outer, &status, 0), outer);
   ASSERT_TRUE(WIFSIGNALED(status)) << "exit code " << WEXITSTATUS(status);
   EXPECT_EQ(WTERMSIG(status), SIGSYS);
+}
+
+// A monitor killed from outside (SIGKILL cannot be forwarded) takes its VM process along.
+TEST(VmmJail, KillingTheWaitingParentKillsTheChild) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t outer = fork();
+  ASSERT_GE(outer, 0);
+  if (outer == 0) {
+    auto status = ForkAndWait([&] {
+      pid_t self = getpid();
+      (void)!write(fds[1], &self, sizeof self);
+      for (;;) pause();
+      return 0;
+    });
+    _exit(status.ok() ? 0 : 1);
+  }
+  close(fds[1]);
+  pid_t inner = 0;
+  ASSERT_EQ(read(fds[0], &inner, sizeof inner), static_cast<ssize_t>(sizeof inner));
+  close(fds[0]);
+  ASSERT_EQ(kill(outer, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(outer, &status, 0), outer);
+  // The inner child was reparented to init (or a subreaper) and dies by SIGKILL there.
+  bool gone = false;
+  for (int i = 0; i < 200 && !gone; ++i) {
+    gone = kill(inner, 0) != 0 && errno == ESRCH;
+    if (!gone) {
+      std::string stat;
+      FILE* f = fopen(("/proc/" + std::to_string(inner) + "/stat").c_str(), "r");
+      if (f != nullptr) {
+        char buf[512] = {};
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        stat.assign(buf, n);
+        auto close_paren = stat.rfind(')');
+        gone = close_paren != std::string::npos && close_paren + 2 < stat.size() && stat[close_paren + 2] == 'Z';
+      }
+      usleep(10000);
+    }
+  }
+  EXPECT_TRUE(gone) << "the VM process " << inner << " outlived its monitor";
+  if (!gone) kill(inner, SIGKILL);
 }
 
 }  // namespace
