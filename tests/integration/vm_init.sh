@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bulkhead-init, PID 1 of the VM tier's guest, in a real guest under bulkhead-vmm: builds the
-# busybox rootfs into an erofs image (mkfs.erofs), the initrd whose /init is bulkhead-init,
+# busybox rootfs into an erofs image (mkfs.erofs), the initrd whose /init is bulkhead-init
+# (tools/vm-initrd.sh, as the vm tier ships it),
 # and a config.json from `bulkhead spec`; then tests/vminit/in-host.sh runs one guest per
 # scenario with bh-vminit-driver playing the host on the virtio-console socket, directly when
 # this machine's KVM boots Linux (tools/kvm-usable.sh), otherwise inside one test host
@@ -21,7 +22,7 @@ runtime=$build/bin/bulkhead
 driver=$build/tests/vminit/bh-vminit-driver
 
 skip() { echo "skipped: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (the initrd holds /dev/console)"
+[ "$(id -u)" -eq 0 ] || skip "needs root (the test host and its KVM)"
 for f in "$vmm" "$init" "$runtime" "$driver"; do
   [ -x "$f" ] || skip "$f not built"
 done
@@ -37,14 +38,14 @@ command -v mkfs.erofs >/dev/null || fail "mkfs.erofs is installed (tools/deps.sh
 out=$(mkfs.erofs --quiet "$tmp/rootfs.erofs" "$(readlink -f "$rootfs")" 2>&1) ||
   fail "the rootfs image builds" "$out"
 echo "ok - the busybox rootfs as an erofs image ($(du -k "$tmp/rootfs.erofs" | cut -f1) KiB)"
-out=$(bash "$src/tests/vminit/make-initrd.sh" "$tmp/initrd.cpio.gz" "$init" 2>&1) ||
+out=$(bash "$src/tools/vm-initrd.sh" "$tmp/initrd.img" "$init" 2>&1) ||
   fail "the initrd builds" "$out"
-echo "ok - the initrd holds bulkhead-init ($(du -k "$tmp/initrd.cpio.gz" | cut -f1) KiB)"
+echo "ok - the initrd holds bulkhead-init ($(du -k "$tmp/initrd.img" | cut -f1) KiB)"
 out=$(cd "$tmp" && "$runtime" spec 2>&1) || fail "bulkhead spec writes a config" "$out"
 
 if bash "$src/tools/kvm-usable.sh"; then
   echo "# KVM boots Linux here: running the scenarios directly"
-  sh "$src/tests/vminit/in-host.sh" "$vmm" "$kdir/vmlinux" "$tmp/initrd.cpio.gz" \
+  sh "$src/tests/vminit/in-host.sh" "$vmm" "$kdir/vmlinux" "$tmp/initrd.img" \
     "$tmp/rootfs.erofs" "$driver" "$tmp/config.json"
   exit $?
 fi
@@ -53,10 +54,10 @@ echo "# running the scenarios inside the test host (tools/test-host.sh)"
 bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 \
   --env "BH_VMINIT_SERIAL=${BH_VMINIT_SERIAL:-}" \
   --file "$vmm:/bh/bulkhead-vmm" --file "$kdir/vmlinux:/bh/vmlinux" \
-  --file "$tmp/initrd.cpio.gz:/bh/initrd.cpio.gz" --file "$tmp/rootfs.erofs:/bh/rootfs.erofs" \
+  --file "$tmp/initrd.img:/bh/initrd.img" --file "$tmp/rootfs.erofs:/bh/rootfs.erofs" \
   --file "$driver:/bh/driver" --file "$tmp/config.json:/bh/config.json" \
   --file "$src/tests/vminit/in-host.sh:/bh/in-host.sh" \
-  -- sh /bh/in-host.sh /bh/bulkhead-vmm /bh/vmlinux /bh/initrd.cpio.gz /bh/rootfs.erofs \
+  -- sh /bh/in-host.sh /bh/bulkhead-vmm /bh/vmlinux /bh/initrd.img /bh/rootfs.erofs \
   /bh/driver /bh/config.json
 rc=$?
 case $rc in
