@@ -132,6 +132,9 @@ Status Agent::Spawn(uint32_t channel, bool terminal, Launch launch) {
   }
   BH_TRY(port_.Send(vmproto::Started{channel, static_cast<uint32_t>(s.pid)}));
   channels_[channel] = std::move(c);
+  // SIGCHLD was unblocked (and so discarded) while the process launched: an exit in that
+  // window, this process's own included, is found only by looking.
+  Reap();
   return Ok();
 }
 
