@@ -143,13 +143,18 @@ main() {
   boot_s=${BULKHEAD_TEST_HOST_BOOT_TIMEOUT:-150}
   for attempt in 1 2; do
     rm -f "$tmp/started" "$tmp/boot-hung" "$tmp/qemu.pid" "$tmp/boot.log"
+    # It holds none of the caller's fds (a reader waiting for EOF would wait for it), and
+    # when it is stopped it stops its sleep too.
     (
-      sleep "$boot_s"
+      sleep "$boot_s" &
+      sleeper=$!
+      trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+      wait "$sleeper"
       if [ ! -e "$tmp/started" ] && [ -s "$tmp/qemu.pid" ]; then
         touch "$tmp/boot-hung"
         kill "$(cat "$tmp/qemu.pid")" 2>/dev/null
       fi
-    ) &
+    ) </dev/null >/dev/null 2>&1 &
     watchdog=$!
     set +e
     timeout -k 5 "$timeout_s" "${qemu[@]}" </dev/null 2>"$tmp/qemu.err" |
