@@ -141,6 +141,10 @@ main() {
   # marker within boot_s is stopped and tried once more; the command itself runs only once.
   # A boot takes 10 to 30 s here, loaded or not.
   boot_s=${BULKHEAD_TEST_HOST_BOOT_TIMEOUT:-150}
+  # mawk (Debian's awk) fills its whole input buffer before it looks at a line; the start
+  # marker must be seen when it arrives, not when 4 KiB of output have piled up behind it.
+  awk=(awk)
+  awk -W version 2>&1 | grep -q mawk && awk=(awk -W interactive)
   for attempt in 1 2; do
     rm -f "$tmp/started" "$tmp/boot-hung" "$tmp/qemu.pid" "$tmp/boot.log"
     # It holds none of the caller's fds (a reader waiting for EOF would wait for it), and
@@ -158,7 +162,7 @@ main() {
     watchdog=$!
     set +e
     timeout -k 5 "$timeout_s" "${qemu[@]}" </dev/null 2>"$tmp/qemu.err" |
-      awk -v start="$start" -v endm="$end" -v status="$tmp/status" -v boot="$tmp/boot.log" \
+      "${awk[@]}" -v start="$start" -v endm="$end" -v status="$tmp/status" -v boot="$tmp/boot.log" \
         -v started="$tmp/started" -v verbose="$verbose" '
         { sub(/\r$/, "") }
         state == 0 && $0 == start { state = 1; printf "" > started; close(started); next }
