@@ -81,9 +81,5 @@ bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 \
   -- sh /bh/in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux /bh/initrd.img \
   /bh/rootfs /bh/configs /bh/bh-subreaper
 rc=$?
-case $rc in
-  0 | 1) exit "$rc" ;;
-  124) echo "not ok - the test host finished in time" ;;
-  *) echo "not ok - the test host ran (tools/test-host.sh exit $rc)" ;;
-esac
-exit 1
+. "$src/tests/integration/lib/test_host_verdict.sh"
+test_host_verdict "$rc"

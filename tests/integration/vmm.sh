@@ -53,9 +53,5 @@ bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 1200 \
   --file "$src/tests/vmm/in-host.sh:/bh/in-host.sh" \
   -- sh /bh/in-host.sh /bh/bulkhead-vmm /bh/bzImage /bh/vmlinux /bh/initrd.cpio.gz /bh/console-peer /bh/agent-peer "${cases[@]}"
 rc=$?
-case $rc in
-  0 | 1) exit "$rc" ;;
-  124) echo "not ok - the test host finished in time" ;;
-  *) echo "not ok - the test host ran (tools/test-host.sh exit $rc)" ;;
-esac
-exit 1
+. "$src/tests/integration/lib/test_host_verdict.sh"
+test_host_verdict "$rc"
