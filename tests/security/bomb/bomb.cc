@@ -14,16 +14,19 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -125,14 +128,28 @@ void KillAllAndReap() {
 
 int ForkBomb(double seconds) {
   double deadline = Now() + seconds;
+  // Whichever process meets the limit first says so: at the limit a thousand spinning
+  // children share a quarter CPU, and pid 1 may wait many seconds for its next turn.
+  void* shared = mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) {
+    perror("bh-bomb fork: mmap");
+    return 1;
+  }
+  auto* said = new (shared) std::atomic<int>(0);
+  auto met_limit = [said](int err) {
+    if (said->exchange(1) == 0) Say("armed errno=" + Err(err));
+  };
   long forks = 0, failures = 0;
-  bool armed = false;
   while (Now() < deadline) {
     pid_t pid = fork();
     if (pid == 0) {
       // Every child bombs on, without pause, until the deadline.
       while (Now() < deadline) {
-        if (fork() < 0) sched_yield();
+        if (fork() < 0) {
+          met_limit(errno);
+          sched_yield();
+        }
       }
       _exit(0);
     }
@@ -140,8 +157,7 @@ int ForkBomb(double seconds) {
       ++forks;
     } else {
       ++failures;
-      if (!armed) Say("armed errno=" + Err(errno));
-      armed = true;
+      met_limit(errno);
       while (waitpid(-1, nullptr, WNOHANG) > 0) {
       }
     }
