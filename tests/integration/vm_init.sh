@@ -56,8 +56,8 @@ bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 \
   --file "$vmm:/bh/bulkhead-vmm" --file "$kdir/vmlinux:/bh/vmlinux" \
   --file "$tmp/initrd.img:/bh/initrd.img" --file "$tmp/rootfs.erofs:/bh/rootfs.erofs" \
   --file "$driver:/bh/driver" --file "$tmp/config.json:/bh/config.json" \
-  --file "$src/tests/vminit/in-host.sh:/bh/in-host.sh" \
-  -- sh /bh/in-host.sh /bh/bulkhead-vmm /bh/vmlinux /bh/initrd.img /bh/rootfs.erofs \
+  --file "$src/tests/vminit/in-host.sh:/bh/tests/vminit/in-host.sh" --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
+  -- sh /bh/tests/vminit/in-host.sh /bh/bulkhead-vmm /bh/vmlinux /bh/initrd.img /bh/rootfs.erofs \
   /bh/driver /bh/config.json
 rc=$?
 . "$src/tests/integration/lib/test_host_verdict.sh"

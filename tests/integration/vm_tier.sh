@@ -77,8 +77,8 @@ bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 \
   --file "$kdir/vmlinux:/bh/vmlinux" --file "$initrd:/bh/initrd.img" \
   --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs" \
   --dir "$tmp/configs:/bh/configs" --file "$reaper:/bh/bh-subreaper" \
-  --file "$src/tests/vmtier/in-host.sh:/bh/in-host.sh" \
-  -- sh /bh/in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux /bh/initrd.img \
+  --file "$src/tests/vmtier/in-host.sh:/bh/tests/vmtier/in-host.sh" --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
+  -- sh /bh/tests/vmtier/in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux /bh/initrd.img \
   /bh/rootfs /bh/configs /bh/bh-subreaper
 rc=$?
 . "$src/tests/integration/lib/test_host_verdict.sh"

@@ -50,8 +50,8 @@ bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 1200 \
   --file "$vmm:/bh/bulkhead-vmm" --file "$kdir/bzImage:/bh/bzImage" --file "$kdir/vmlinux:/bh/vmlinux" \
   --file "$tmp/initrd.cpio.gz:/bh/initrd.cpio.gz" --file "$peer:/bh/console-peer" \
   --file "$agent_peer:/bh/agent-peer" \
-  --file "$src/tests/vmm/in-host.sh:/bh/in-host.sh" \
-  -- sh /bh/in-host.sh /bh/bulkhead-vmm /bh/bzImage /bh/vmlinux /bh/initrd.cpio.gz /bh/console-peer /bh/agent-peer "${cases[@]}"
+  --file "$src/tests/vmm/in-host.sh:/bh/tests/vmm/in-host.sh" --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
+  -- sh /bh/tests/vmm/in-host.sh /bh/bulkhead-vmm /bh/bzImage /bh/vmlinux /bh/initrd.cpio.gz /bh/console-peer /bh/agent-peer "${cases[@]}"
 rc=$?
 . "$src/tests/integration/lib/test_host_verdict.sh"
 test_host_verdict "$rc"

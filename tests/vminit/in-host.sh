@@ -15,18 +15,7 @@ vmm=$1 kernel=$2 initrd=$3 image=$4 driver=$5 config=$6
 limit=${BH_VMINIT_LIMIT:-180}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bh-vminit.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-
-count() {
-  pass=$((pass + $(grep -c '^ok - ' "$1")))
-  fail=$((fail + $(grep -c '^not ok - ' "$1")))
-}
-not_ok() {
-  fail=$((fail + 1))
-  echo "not ok - $1"
-  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
-  return 0
-}
+. "$(dirname "$0")/../lib/tap.sh"
 
 # run NAME [MONITOR FLAGS...]: the driver listens, the monitor boots the guest; the driver's
 # lines are passed on and the monitor must end with 5 (the guest powered off).
@@ -48,10 +37,9 @@ run() {
   echo "# $name: $(($(date +%s) - start)) s"
   cat "$work/$name.out"
   [ -n "${BH_VMINIT_SERIAL:-}" ] && tr -d '\r' <"$work/$name.serial" | sed 's/^/# serial: /'
-  count "$work/$name.out"
+  tally "$work/$name.out"
   if [ "$rc" = 5 ]; then
-    pass=$((pass + 1))
-    echo "ok - $name: the monitor ends with 5 (guest power-off)"
+    ok "$name: the monitor ends with 5 (guest power-off)"
   else
     not_ok "$name: the monitor ends with 5 (guest power-off)" "exit status $rc"
   fi
@@ -66,5 +54,4 @@ run basic $disk
 run session $disk
 run badjson $disk
 run nodisk
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_summary

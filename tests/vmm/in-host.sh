@@ -21,16 +21,8 @@ cases=${*:-boot pvh smp exitcode initexit panic poweroff disk console agent rng 
 limit=${BH_VMM_LIMIT:-180}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bh-vmm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
 kernel=$bzimage
-
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-not_ok() {
-  fail=$((fail + 1))
-  echo "not ok - $1"
-  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
-  return 0
-}
+. "$(dirname "$0")/../lib/tap.sh"
 # log_tail: the end of the last run's serial output and stderr, for diagnostics.
 log_tail() {
   echo "--- serial (last 15 lines) ---"
@@ -304,5 +296,4 @@ for c in $cases; do
     *) not_ok "unknown case $c" ;;
   esac
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tap_summary

@@ -13,22 +13,8 @@ bh=$1 vmm=$2 kernel=$3 initrd=$4 rootfs=$5 configs=$6 reaper=$7
 work=$(mktemp -d "${TMPDIR:-/tmp}/bh-vmtier.XXXXXX")
 root=$work/state
 images=$work/images
-pass=0 fail=0
 start_s=$(date +%s)
-
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-not_ok() {
-  fail=$((fail + 1))
-  echo "not ok - $1"
-  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
-  return 0
-}
-# check NAME DETAIL COMMAND...: ok when COMMAND succeeds, else not ok with DETAIL.
-check() {
-  name=$1 detail=$2
-  shift 2
-  if "$@"; then ok "$name"; else not_ok "$name" "$detail"; fi
-}
+. "$(dirname "$0")/../lib/tap.sh"
 # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
 wait_for() {
   n=$(($1 * 10))
@@ -125,31 +111,22 @@ check "delete leaves nothing: no state dir, socket, monitor, VM process or cgrou
 echo "# lifecycle: $(($(date +%s) - t0)) s"
 
 # --- errors at create leave nothing behind ---------------------------------------------------
-out=$("$bh" --root "$root" run -b "$work/b-bad" vbad 2>&1 </dev/null)
-rc=$?
-check "a bad isolation annotation fails, naming it" "exit $rc: $out" \
-  eval '[ $rc != 0 ] && echo "$out" | grep -q "run.bulkhead.isolation" && echo "$out" | grep -q bogus'
-check "a bad isolation annotation leaves nothing" "$(ls -A "$root" 2>&1)" \
-  eval '[ ! -e "$root/vbad" ] && no_vmm_running'
-
+# refused WHAT ID BUNDLE RUNTIME_CONFIG PATTERN: run fails with a message matching PATTERN and
+# leaves no state dir, monitor or cgroup.
+refused() {
+  out=$(BULKHEAD_RUNTIME_CONFIG="$4" "$bh" --root "$root" run -b "$work/b-$3" "$2" 2>&1 </dev/null)
+  rc=$?
+  check "$1 fails, saying so" "exit $rc: $out" eval '[ $rc != 0 ] && echo "$out" | grep -q "$5"'
+  check "$1 leaves nothing: state dir, monitor, cgroup" "$(ls -A "$root" 2>&1)" \
+    eval 'wait_for 10 no_vmm_running && [ ! -e "$root/$2" ] && [ ! -e "/sys/fs/cgroup/bulkhead/$2" ]'
+}
+refused "a bad isolation annotation" vbad bad "$work/runtime.json" 'run.bulkhead.isolation.*bogus'
 sed "s|\"$kernel\"|\"/nonexistent/vmlinux\"|" "$work/runtime.json" >"$work/missing.json"
-out=$(BULKHEAD_RUNTIME_CONFIG="$work/missing.json" "$bh" --root "$root" run -b "$work/b-run" vmiss 2>&1 </dev/null)
-rc=$?
-check "a missing guest kernel fails, naming the file" "exit $rc: $out" \
-  eval '[ $rc != 0 ] && echo "$out" | grep -q "/nonexistent/vmlinux"'
-check "a missing guest kernel leaves nothing" "$(ls -A "$root" 2>&1)" \
-  eval '[ ! -e "$root/vmiss" ] && no_vmm_running'
-
+refused "a missing guest kernel" vmiss run "$work/missing.json" /nonexistent/vmlinux
 # The guest cannot boot in time: create stops the monitor and removes everything.
 sed 's|"boot_timeout_s": 300|"boot_timeout_s": 1|' "$work/runtime.json" >"$work/slow.json"
-out=$(BULKHEAD_RUNTIME_CONFIG="$work/slow.json" "$bh" --root "$root" run -b "$work/b-run" vslow 2>&1 </dev/null)
-rc=$?
-check "a guest that does not come up in time fails create, saying so" "exit $rc: $out" \
-  eval '[ $rc != 0 ] && echo "$out" | grep -q "did not come up within 1 s"'
-check "a failed boot leaves nothing: state dir, monitor, cgroup" "$(ls -A "$root" 2>&1)" \
-  eval 'wait_for 10 no_vmm_running && [ ! -e "$root/vslow" ] && [ ! -e /sys/fs/cgroup/bulkhead/vslow ]'
+refused "a guest that does not come up in time" vslow run "$work/slow.json" "did not come up within 1 s"
 
 echo "# total: $(($(date +%s) - start_s)) s"
-echo "$pass passed, $fail failed"
 rm -rf "$work"
-[ "$fail" -eq 0 ]
+tap_summary
