@@ -4,15 +4,17 @@
 # sees a /dev/kvm that boots real guests even where this machine's own KVM cannot
 # (docs/test-host.md).
 #
-#   tools/test-host.sh [--mem MiB] [--smp N] [--timeout SEC] [--file HOST[:GUEST]]...
-#                      [--dir HOST[:GUEST]]... [--env NAME=VALUE]... [--cwd DIR] [--direct]
-#                      [--verbose] -- COMMAND [ARG...]
+#   tools/test-host.sh [--mem MiB] [--smp N] [--timeout SEC] [--stall SEC] [--direct]
+#                      [--file HOST[:GUEST]]... [--dir HOST[:GUEST]]... [--env NAME=VALUE]...
+#                      [--cwd DIR] [--verbose] -- COMMAND [ARG...]
 #
 # Files and trees are copied into the test host's initramfs, at their host path unless a
 # guest path is given; dynamically linked ELF files bring their shared libraries along.
 # COMMAND's stdout and stderr (one stream, the serial console) appear on stdout; its stdin
 # is /dev/null. Exit status: COMMAND's, 124 when --timeout passed, 125 when the test host
 # itself failed (its boot log is then printed to stderr).
+# --stall SEC: the command may be run twice; a run that prints nothing for SEC seconds is taken
+# for a frozen emulator (see below), stopped, and the test host is booted once more.
 # --direct: when tools/kvm-usable.sh says this machine's KVM boots Linux, run COMMAND here
 # instead (no copying: the default guest paths are the host paths, so the same command works).
 set -euo pipefail
@@ -22,15 +24,16 @@ set -euo pipefail
 main() {
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   die() { echo "test-host: $*" >&2; exit 125; }
-  usage() { sed -n '8,10p' "${BASH_SOURCE[0]}" | sed 's/^# *//; s/^/usage: /' >&2; exit 125; }
+  usage() { sed -n '7,9p' "${BASH_SOURCE[0]}" | sed 's/^# *//; s/^/usage: /' >&2; exit 125; }
 
-  mem=1024 smp=1 timeout_s=600 cwd=/ direct=0 verbose=0
+  mem=1024 smp=1 timeout_s=600 stall_s=0 cwd=/ direct=0 verbose=0
   files=() dirs=() envs=()
   while [ $# -gt 0 ]; do
     case $1 in
       --mem) mem=${2:?}; shift 2 ;;
       --smp) smp=${2:?}; shift 2 ;;
       --timeout) timeout_s=${2:?}; shift 2 ;;
+      --stall) stall_s=${2:?}; shift 2 ;;
       --file) files+=("${2:?}"); shift 2 ;;
       --dir) dirs+=("${2:?}"); shift 2 ;;
       --env) envs+=("${2:?}"); shift 2 ;;
@@ -42,7 +45,7 @@ main() {
     esac
   done
   [ $# -gt 0 ] || usage
-  for n in "$mem" "$smp" "$timeout_s"; do
+  for n in "$mem" "$smp" "$timeout_s" "$stall_s"; do
     case $n in ''|*[!0-9]*) die "not a number: $n" ;; esac
   done
   for e in "${envs[@]}"; do
@@ -128,9 +131,13 @@ main() {
   cmdline="console=ttyS0 panic=-1 rdinit=/init"
   # Warnings and errors still reach the boot log (shown when the test host fails).
   [ "$verbose" = 1 ] || cmdline+=" quiet loglevel=4"
+  cmdline+=" ${BULKHEAD_TEST_HOST_APPEND:-}"  # more for the test host's kernel (debugging)
   qemu=(qemu-system-x86_64 -nodefaults -no-user-config -M pc -accel "$accel"
     -cpu EPYC-v3,+svm -m "$mem" -smp "$smp" -display none -serial stdio -no-reboot
     -pidfile "$tmp/qemu.pid" -kernel "$host_kernel/vmlinuz" -initrd "$tmp/initramfs" -append "$cmdline")
+  # For looking into a test host that misbehaves (docs/test-host.md): QEMU's monitor.
+  mon=${BULKHEAD_TEST_HOST_MONITOR:-}
+  [ -z "$mon" ] || qemu+=(-monitor "unix:$mon,server,nowait")
 
   # The console carries the boot, then the start marker, the command's output, and the end
   # marker with its status. Only the part between the markers reaches stdout; the rest is
@@ -140,24 +147,39 @@ main() {
   # starts; that is the emulator's trouble, not the command's. A boot that shows no start
   # marker within boot_s is stopped and tried once more; the command itself runs only once.
   # A boot takes 10 to 30 s here, loaded or not.
+  # Rarer still, the emulated machine freezes later, both of its CPUs busy and nothing on its
+  # console, not even the kernel's lockup warnings (seen in about one of thirty suites under
+  # load, in a different case each time). A caller whose command may run again says so with
+  # --stall: a command silent for that long is stopped and run again in a fresh boot.
   boot_s=${BULKHEAD_TEST_HOST_BOOT_TIMEOUT:-150}
   # mawk (Debian's awk) fills its whole input buffer before it looks at a line; the start
   # marker must be seen when it arrives, not when 4 KiB of output have piled up behind it.
   awk=(awk)
   awk -W version 2>&1 | grep -q mawk && awk=(awk -W interactive)
   for attempt in 1 2; do
-    rm -f "$tmp/started" "$tmp/boot-hung" "$tmp/qemu.pid" "$tmp/boot.log"
+    rm -f "$tmp/started" "$tmp/boot-hung" "$tmp/stalled" "$tmp/status" "$tmp/qemu.pid" \
+      "$tmp/boot.log"
     # It holds none of the caller's fds (a reader waiting for EOF would wait for it), and
-    # when it is stopped it stops its sleep too.
+    # when it is stopped it stops its sleep too. $tmp/started's time is the last output's.
     (
-      sleep "$boot_s" &
-      sleeper=$!
       trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
-      wait "$sleeper"
-      if [ ! -e "$tmp/started" ] && [ -s "$tmp/qemu.pid" ]; then
-        touch "$tmp/boot-hung"
-        kill "$(cat "$tmp/qemu.pid")" 2>/dev/null
-      fi
+      begun=$(date +%s)
+      while :; do
+        sleep 5 &
+        sleeper=$!
+        wait "$sleeper"
+        now=$(date +%s) why=""
+        if [ ! -e "$tmp/started" ]; then
+          [ $((now - begun)) -lt "$boot_s" ] || why=boot-hung
+        elif [ "$stall_s" -gt 0 ]; then
+          [ $((now - $(stat -c %Y "$tmp/started"))) -lt "$stall_s" ] || why=stalled
+        fi
+        if [ -n "$why" ] && [ -s "$tmp/qemu.pid" ]; then
+          touch "$tmp/$why"
+          kill "$(cat "$tmp/qemu.pid")" 2>/dev/null
+          exit 0
+        fi
+      done
     ) </dev/null >/dev/null 2>&1 &
     watchdog=$!
     set +e
@@ -171,16 +193,23 @@ main() {
           print substr($0, i + length(endm)) > status
           state = 2; next
         }
-        state == 1 { print; fflush(); next }
+        state == 1 { print; fflush(); printf "" > started; close(started); next }
         { print > boot; if (verbose == 1) { print > "/dev/stderr"; fflush("/dev/stderr") } }'
     qemu_rc=${PIPESTATUS[0]}
     set -e
     kill "$watchdog" 2>/dev/null || true
     wait "$watchdog" 2>/dev/null || true
-    [ -e "$tmp/boot-hung" ] && [ "$attempt" = 1 ] || break
+    [ "$attempt" = 1 ] || break
+    if [ -e "$tmp/boot-hung" ]; then
+      echo "test-host: no start marker after ${boot_s}s; booting the test host once more" >&2
+    elif [ -e "$tmp/stalled" ] && [ ! -s "$tmp/status" ]; then
+      echo "test-host: the command printed nothing for ${stall_s}s; running it again" \
+        "in a fresh boot" >&2
+    else
+      break
+    fi
     {
-      echo "test-host: no start marker after ${boot_s}s; booting the test host once more"
-      echo "--- boot log of the hung attempt (last 20 lines) ---"
+      echo "--- boot log of the stopped attempt (last 20 lines) ---"
       tail -n 20 "$tmp/boot.log" 2>/dev/null || echo "(nothing)"
     } >&2
   done
@@ -191,6 +220,8 @@ main() {
   {
     if [ -e "$tmp/boot-hung" ]; then
       echo "test-host: the test host did not reach its init within ${boot_s}s, twice"
+    elif [ -e "$tmp/stalled" ]; then
+      echo "test-host: the command printed nothing for ${stall_s}s, twice"
     elif [ "$qemu_rc" -eq 124 ] || [ "$qemu_rc" -eq 137 ]; then
       if [ -e "$tmp/started" ]; then
         echo "test-host: timed out after ${timeout_s}s; the command had started"

@@ -53,6 +53,16 @@ check_eq "a test host past --timeout exits 124" 124 "$rc"
 check_match "and says so" 'timed out after 3s' "$out"
 [ $((SECONDS - start)) -lt 30 ] && ok "timeout is prompt" || not_ok "timeout is prompt" "took $((SECONDS - start)) s"
 
+# --stall: a command silent that long is taken for a frozen emulator and run once more.
+out=$(bash "$th" --stall 10 -- sh -c 'echo once; sleep 600' 2>&1)
+rc=$?
+check_eq "a command silent past --stall, twice, exits 125" 125 "$rc"
+check_match "it ran again in a fresh boot, saying so" 'running it again in a fresh boot' "$out"
+check_eq "it ran twice" 2 "$(grep -c '^once$' <<<"$out")"
+out=$(bash "$th" --stall 10 -- sh -c 'for i in 1 2 3 4; do echo $i; sleep 4; done' 2>&1)
+rc=$?
+check_eq "output every few seconds is no stall" "0 1 2 3 4" "$rc $(echo $out)"
+
 out=$(bash "$th" --file /nonexistent/file -- true 2>&1)
 check_eq "a missing --file fails with 125" 125 "$?"
 

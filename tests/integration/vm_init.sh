@@ -51,7 +51,7 @@ if bash "$src/tools/kvm-usable.sh"; then
 fi
 
 echo "# running the scenarios inside the test host (tools/test-host.sh)"
-bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 \
+bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 --stall 300 \
   --env "BH_VMINIT_SERIAL=${BH_VMINIT_SERIAL:-}" \
   --file "$vmm:/bh/bulkhead-vmm" --file "$kdir/vmlinux:/bh/vmlinux" \
   --file "$tmp/initrd.img:/bh/initrd.img" --file "$tmp/rootfs.erofs:/bh/rootfs.erofs" \

@@ -72,7 +72,7 @@ if bash "$src/tools/kvm-usable.sh"; then
 fi
 
 echo "# running the cases inside the test host (tools/test-host.sh)"
-bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 \
+bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 --stall 300 \
   --file "$runtime:/bh/bin/bulkhead" --file "$vmm:/bh/bin/bulkhead-vmm" \
   --file "$kdir/vmlinux:/bh/vmlinux" --file "$initrd:/bh/initrd.img" \
   --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs" \

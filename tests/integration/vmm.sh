@@ -46,7 +46,7 @@ if bash "$src/tools/kvm-usable.sh"; then
 fi
 
 echo "# running the cases inside the test host (tools/test-host.sh)"
-bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 1200 \
+bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 1200 --stall 300 \
   --file "$vmm:/bh/bulkhead-vmm" --file "$kdir/bzImage:/bh/bzImage" --file "$kdir/vmlinux:/bh/vmlinux" \
   --file "$tmp/initrd.cpio.gz:/bh/initrd.cpio.gz" --file "$peer:/bh/console-peer" \
   --file "$agent_peer:/bh/agent-peer" \
