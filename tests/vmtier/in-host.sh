@@ -114,11 +114,12 @@ echo "# lifecycle: $(($(date +%s) - t0)) s"
 # refused WHAT ID BUNDLE RUNTIME_CONFIG PATTERN: run fails with a message matching PATTERN and
 # leaves no state dir, monitor or cgroup.
 refused() {
-  out=$(BULKHEAD_RUNTIME_CONFIG="$4" "$bh" --root "$root" run -b "$work/b-$3" "$2" 2>&1 </dev/null)
+  id=$2 pattern=$5
+  out=$(BULKHEAD_RUNTIME_CONFIG="$4" "$bh" --root "$root" run -b "$work/b-$3" "$id" 2>&1 </dev/null)
   rc=$?
-  check "$1 fails, saying so" "exit $rc: $out" eval '[ $rc != 0 ] && echo "$out" | grep -q "$5"'
+  check "$1 fails, saying so" "exit $rc: $out" eval '[ $rc != 0 ] && echo "$out" | grep -q "$pattern"'
   check "$1 leaves nothing: state dir, monitor, cgroup" "$(ls -A "$root" 2>&1)" \
-    eval 'wait_for 10 no_vmm_running && [ ! -e "$root/$2" ] && [ ! -e "/sys/fs/cgroup/bulkhead/$2" ]'
+    eval 'wait_for 10 no_vmm_running && [ ! -e "$root/$id" ] && [ ! -e "/sys/fs/cgroup/bulkhead/$id" ]'
 }
 refused "a bad isolation annotation" vbad bad "$work/runtime.json" 'run.bulkhead.isolation.*bogus'
 sed "s|\"$kernel\"|\"/nonexistent/vmlinux\"|" "$work/runtime.json" >"$work/missing.json"
