@@ -33,7 +33,6 @@ Result<Target> OpenTarget(const StateStore& store, const ExecOptions& o) {
   BH_ASSIGN(UniqueFd lock, store.Lock(o.id));
   Target t;
   BH_ASSIGN(t.state, store.Load(o.id));
-  BH_TRY(RefuseVm(t.state, "exec"));
   ContainerStatus status = store.StatusOf(t.state);
   if (status == ContainerStatus::kStopped) {
     return Error("cannot exec in container \"" + o.id + "\": it is stopped", EINVAL);
@@ -45,6 +44,7 @@ Result<Target> OpenTarget(const StateStore& store, const ExecOptions& o) {
   }
   BH_ASSIGN(std::string text, ReadFile(store.ConfigPath(o.id)));
   BH_ASSIGN(t.config, oci::ParseConfig(text).Context("container \"" + o.id + "\" config"));
+  if (t.state.vm) return t;  // the guest joins the container's namespaces itself
   BH_ASSIGN(t.ns, jail::PlanJoinProcess(t.state.pid));
   // The namespaces were opened by pid: make sure it was still the init then.
   if (ProcessStartTime(t.state.pid) != t.state.pid_start_time) {
@@ -67,6 +67,7 @@ Result<int> Exec(const GlobalOptions& g, const ExecOptions& o) {
   BH_ASSIGN(std::string process_json, ReadProcessFile(o.process_file));
   BH_ASSIGN(Target t, OpenTarget(store, o));
   BH_ASSIGN(t.config.process, BuildExecProcess(t.config.process, process_json, o));
+  if (t.state.vm) return ExecVm(store, t.state, t.config.process, o);
   const oci::Config& config = t.config;
 
   BH_ASSIGN(jail::InitSpec spec, jail::PrepareInitSpec(config, o.id, t.state.rootfs));

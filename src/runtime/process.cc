@@ -24,7 +24,7 @@ Result<int> WaitForwardingSignals(pid_t pid) {
   sa.sa_handler = Forward;
   sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT}) {
+  for (int sig : kForwardedSignals) {
     sigaction(sig, &sa, nullptr);
   }
   int status = 0;

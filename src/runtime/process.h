@@ -2,6 +2,8 @@
 // never signalled by mistake.
 #pragma once
 
+#include <signal.h>
+
 #include "base/result.h"
 #include "base/unique_fd.h"
 #include "runtime/state_store.h"
@@ -14,8 +16,12 @@ Status SignalInit(const ContainerState& state, int sig);
 // Waits until the init has exited (zombie or reaped), at most timeout_ms.
 Status WaitInitGone(const ContainerState& state, int timeout_ms);
 
-// Waits for a child of ours, passing on the signals a terminal or supervisor sends us
-// (HUP INT QUIT TERM USR1 USR2 WINCH CONT). Returns its exit status, 128+signal if killed.
+// The signals a terminal or supervisor sends us that belong to the process we stand for.
+inline constexpr int kForwardedSignals[] = {SIGHUP,  SIGINT,  SIGQUIT,  SIGTERM,
+                                            SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
+
+// Waits for a child of ours, passing on kForwardedSignals. Returns its exit status,
+// 128+signal if killed.
 Result<int> WaitForwardingSignals(pid_t pid);
 
 }  // namespace bulkhead::runtime

@@ -44,6 +44,11 @@ Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o
 Status StartVm(const StateStore& store, ContainerState& state);
 Status KillVm(const StateStore& store, const ContainerState& state, int sig,
               ContainerStatus status);
+// exec in a running vm container: the guest runs the process (docs/vm-tier.md). Without
+// --detach this process stands in for it and returns its status; with --detach a child of
+// ours does, and its pid goes to the pid file.
+Result<int> ExecVm(const StateStore& store, const ContainerState& state,
+                   const oci::Process& process, const ExecOptions& o);
 // SIGKILL to the monitor, its VM process and their cgroup; returns once both are gone.
 Status StopVm(const ContainerState& state);
 

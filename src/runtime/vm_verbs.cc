@@ -1,14 +1,22 @@
-// start, kill and stop in the vm tier: the first two speak to the guest through the
+// start, exec, kill and stop in the vm tier: the first three speak to the guest through the
 // monitor's agent socket; stopping kills the monitor, the process running the VM and their
 // cgroup.
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/fs.h"
+#include "base/log.h"
+#include "base/unique_fd.h"
 #include "jail/cgroup.h"
+#include "oci/process_json.h"
+#include "runtime/pid_file.h"
 #include "runtime/process.h"
 #include "runtime/vm.h"
 #include "runtime/vm_monitor.h"
 #include "vmtier/agent_client.h"
+#include "vmtier/exec_relay.h"
 
 namespace bulkhead::runtime {
 
@@ -73,6 +81,59 @@ Status StartVm(const StateStore& store, ContainerState& state) {
     return std::move(st).Context("starting container \"" + state.id + "\"");
   }
   return Ok();
+}
+
+Result<int> ExecVm(const StateStore& store, const ContainerState& state,
+                   const oci::Process& process, const ExecOptions& o) {
+  if (process.terminal) {
+    return Error("exec: a terminal is not supported for vm-tier containers yet (container \"" +
+                     state.id + "\"; docs/vm-tier.md)",
+                 ENOTSUP);
+  }
+  if (o.preserve_fds > 0) {
+    return Error("exec: --preserve-fds cannot pass descriptors into a VM (container \"" +
+                     state.id + "\")",
+                 ENOTSUP);
+  }
+  // Blocked from here, so a signal sent while the guest sets the process up is passed on
+  // once it runs; SIGPIPE is ignored, a closed stdout must not end the relay.
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int sig : kForwardedSignals) sigaddset(&forwarded, sig);
+  sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  UniqueFd signals(signalfd(-1, &forwarded, SFD_CLOEXEC));
+  if (!signals.valid()) return Error::FromErrno("exec: signalfd");
+
+  std::string spec = "{\"process\":" + oci::ProcessToJson(process) + "}";
+  BH_ASSIGN(vmtier::AgentClient client, ConnectAgent(state, store));
+  BH_ASSIGN(vmtier::OpenedExec opened,
+            vmtier::OpenExec(client, spec).Context("exec in container \"" + state.id + "\""));
+  vmtier::ExecIo io{STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, signals.get()};
+  if (!o.detach) {
+    BH_TRY(WritePidFile(o.pid_file, getpid()));
+    return vmtier::RelayExec(client, opened.channel, io);
+  }
+  // Detached: a child relays and ends with the process's status, as the process itself
+  // would for the caller (a shim reaps what its runtime left behind).
+  pid_t relay = fork();
+  if (relay < 0) return Error::FromErrno("exec: fork");
+  if (relay == 0) {
+    // The monitor kills a channel's process when its client goes, so the process never
+    // outlives this relay.
+    Result<int> status = vmtier::RelayExec(client, opened.channel, io);
+    if (!status.ok()) {
+      LogError("exec in container \"" + state.id + "\": " + status.error().message());
+    }
+    _exit(status.ok() ? *status : 255);
+  }
+  Status written = WritePidFile(o.pid_file, relay);
+  if (!written.ok()) {
+    kill(relay, SIGKILL);
+    waitpid(relay, nullptr, 0);
+    return std::move(written).error();
+  }
+  return 0;
 }
 
 Status KillVm(const StateStore& store, const ContainerState& state, int sig,

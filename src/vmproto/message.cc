@@ -218,7 +218,7 @@ Status CheckChannel(Type type, uint32_t channel) {
       lo = hi = kMainChannel;
       break;
     case ChannelRule::kExec:
-      lo = kMainChannel + 1;
+      lo = kFirstExecChannel;
       break;
     case ChannelRule::kProcess:
       lo = kMainChannel;

@@ -23,6 +23,7 @@ inline constexpr size_t kHeaderSize = 12;
 // processes take 2..kMaxChannel, chosen by the host. The bound keeps per-channel tables small.
 inline constexpr uint32_t kControlChannel = 0;
 inline constexpr uint32_t kMainChannel = 1;
+inline constexpr uint32_t kFirstExecChannel = 2;
 inline constexpr uint32_t kMaxChannel = 0xFFFF;
 
 enum class Type : uint8_t {

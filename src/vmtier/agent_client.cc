@@ -31,15 +31,21 @@ Result<std::optional<vmproto::Message>> AgentClient::Next(std::chrono::milliseco
     int rc = RetryEintr([&] { return poll(&p, 1, static_cast<int>(left.count())); });
     if (rc < 0) return Error::FromErrno("waiting for the VM's agent socket");
     if (rc == 0) continue;
-    uint8_t buf[16384];
-    ssize_t n = RetryEintr([&] { return read(fd_.get(), buf, sizeof buf); });
-    if (n < 0) {
-      if (errno == ECONNRESET) return std::optional<vmproto::Message>();
-      return Error::FromErrno("reading the VM's agent socket");
-    }
-    if (n == 0) return std::optional<vmproto::Message>();
-    BH_TRY(decoder_.Feed({buf, static_cast<size_t>(n)}).Context("from the VM's agent socket"));
+    BH_ASSIGN(bool open, ReadSome());
+    if (!open) return std::optional<vmproto::Message>();
   }
+}
+
+Result<bool> AgentClient::ReadSome() {
+  uint8_t buf[16384];
+  ssize_t n = RetryEintr([&] { return read(fd_.get(), buf, sizeof buf); });
+  if (n < 0) {
+    if (errno == ECONNRESET) return false;
+    return Error::FromErrno("reading the VM's agent socket");
+  }
+  if (n == 0) return false;
+  BH_TRY(decoder_.Feed({buf, static_cast<size_t>(n)}).Context("from the VM's agent socket"));
+  return true;
 }
 
 Result<vmproto::Hello> AgentClient::AwaitHello(std::chrono::milliseconds timeout) {

@@ -29,6 +29,13 @@ class AgentClient {
   // Stops sending: the monitor then drops this client's channels and closes it.
   void CloseSending();
 
+  // For callers with a poll loop of their own: the socket, one read into the decoder once
+  // it is readable (false once the monitor closed the connection), and the next decoded
+  // frame without waiting.
+  int fd() const { return fd_.get(); }
+  Result<bool> ReadSome();
+  std::optional<vmproto::Message> Take() { return decoder_.Next(); }
+
  private:
   UniqueFd fd_;
   vmproto::Decoder decoder_{vmproto::Direction::kGuestToHost};
