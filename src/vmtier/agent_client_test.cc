@@ -4,37 +4,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vmproto/encoder.h"
+#include "vmtier/fake_monitor_test.h"
 
 namespace bulkhead::vmtier {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Pair {
-  Pair() {
-    int sv[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    client = std::make_unique<AgentClient>(UniqueFd(sv[0]));
-    monitor = UniqueFd(sv[1]);
-  }
-  void FromGuest(const vmproto::Message& m) {
-    auto frame = vmproto::Encode(m);
-    ASSERT_TRUE(frame.ok());
-    ASSERT_EQ(write(monitor.get(), frame->data(), frame->size()),
-              static_cast<ssize_t>(frame->size()));
-  }
-  std::unique_ptr<AgentClient> client;
-  UniqueFd monitor;
-};
-
 TEST(AgentClient, HelloThenFramesThenEof) {
-  Pair p;
+  FakeMonitor p;
   auto early = p.client->AwaitHello(50ms);
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.error().errno_value(), ETIMEDOUT);
-  p.FromGuest(vmproto::MakeHello("6.1.99-guest"));
-  p.FromGuest(vmproto::Started{1, 42});
+  p.Send(vmproto::MakeHello("6.1.99-guest"));
+  p.Send(vmproto::Started{1, 42});
   auto hello = p.client->AwaitHello(1s);
   ASSERT_TRUE(hello.ok()) << hello.error().message();
   EXPECT_EQ(hello->kernel_release, "6.1.99-guest");
@@ -42,18 +25,18 @@ TEST(AgentClient, HelloThenFramesThenEof) {
   ASSERT_TRUE(next.ok());
   ASSERT_TRUE(next->has_value());
   EXPECT_EQ(std::get<vmproto::Started>(**next).pid, 42u);
-  p.monitor.reset();
+  p.fd.reset();
   next = p.client->Next(1s);
   ASSERT_TRUE(next.ok());
   EXPECT_FALSE(next->has_value());
 }
 
 TEST(AgentClient, SendsFramesTheGuestSideDecodes) {
-  Pair p;
+  FakeMonitor p;
   ASSERT_TRUE(p.client->Send(vmproto::Signal{1, 15}).ok());
   ASSERT_TRUE(p.client->Send(vmproto::Start{R"({"id":"x"})"}).ok());
   uint8_t buf[256];
-  ssize_t n = read(p.monitor.get(), buf, sizeof buf);
+  ssize_t n = read(p.fd.get(), buf, sizeof buf);
   ASSERT_GT(n, 0);
   vmproto::Decoder d(vmproto::Direction::kHostToGuest);
   ASSERT_TRUE(d.Feed({buf, static_cast<size_t>(n)}).ok());
@@ -65,8 +48,8 @@ TEST(AgentClient, SendsFramesTheGuestSideDecodes) {
 }
 
 TEST(AgentClient, GarbageFromTheMonitorIsAnError) {
-  Pair p;
-  ASSERT_EQ(write(p.monitor.get(), "hello there, no frame", 21), 21);
+  FakeMonitor p;
+  ASSERT_EQ(write(p.fd.get(), "hello there, no frame", 21), 21);
   auto r = p.client->AwaitHello(1s);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("agent socket"), std::string::npos) << r.error().message();

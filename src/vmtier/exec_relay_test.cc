@@ -2,54 +2,22 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
 #include <thread>
 
 #include "base/fs.h"
-#include "vmproto/encoder.h"
-#include "vmproto/flow.h"
+#include "vmtier/fake_monitor_test.h"
 
 namespace bulkhead::vmtier {
 namespace {
 
 using namespace std::chrono_literals;
 
-// The monitor's end of an agent connection, played by the test: it writes the guest's frames
-// and decodes what the client sends.
-struct FakeMonitor {
-  FakeMonitor() {
-    int sv[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    client = std::make_unique<AgentClient>(UniqueFd(sv[0]));
-    fd = UniqueFd(sv[1]);
-    Send(vmproto::MakeHello("6.1.99-guest"));
-    EXPECT_TRUE(client->AwaitHello(1s).ok());
-  }
-  void Send(const vmproto::Message& m) {
-    auto frame = vmproto::Encode(m);
-    ASSERT_TRUE(frame.ok()) << frame.error().message();
-    std::string_view bytes(reinterpret_cast<const char*>(frame->data()), frame->size());
-    ASSERT_TRUE(WriteAll(fd.get(), bytes).ok());
-  }
-  // The client's next frame, waiting up to 5 s.
-  std::optional<vmproto::Message> Receive() {
-    for (;;) {
-      if (auto m = decoder.Next()) return m;
-      pollfd p{fd.get(), POLLIN, 0};
-      if (poll(&p, 1, 5000) != 1) return std::nullopt;
-      uint8_t buf[65536];
-      ssize_t n = read(fd.get(), buf, sizeof buf);
-      if (n <= 0) return std::nullopt;
-      if (!decoder.Feed({buf, static_cast<size_t>(n)}).ok()) return std::nullopt;
-    }
-  }
-  std::unique_ptr<AgentClient> client;
-  UniqueFd fd;
-  vmproto::Decoder decoder{vmproto::Direction::kHostToGuest};
+// A connection whose guest has said hello.
+struct Monitor : FakeMonitor {
+  Monitor() { SayHello(); }
 };
 
 struct Pipe {
@@ -72,7 +40,7 @@ std::string Drain(int fd) {
 }
 
 TEST(OpenExec, ATakenChannelIsPickedAgainAndStartedGivesThePid) {
-  FakeMonitor m;
+  Monitor m;
   uint32_t refused = 0;
   std::thread guest([&] {
     auto first = m.Receive();
@@ -97,7 +65,7 @@ TEST(OpenExec, ATakenChannelIsPickedAgainAndStartedGivesThePid) {
 }
 
 TEST(OpenExec, AGuestErrorIsTheExecsError) {
-  FakeMonitor m;
+  Monitor m;
   std::thread guest([&] {
     auto e = m.Receive();
     ASSERT_TRUE(e && std::holds_alternative<vmproto::Exec>(*e));
@@ -112,7 +80,7 @@ TEST(OpenExec, AGuestErrorIsTheExecsError) {
 }
 
 TEST(RelayExec, StdioBothWaysThenTheSignalStatus) {
-  FakeMonitor m;
+  Monitor m;
   Pipe in, out, err;
   ASSERT_TRUE(WriteAll(in.w.get(), "abc").ok());
   in.w.reset();
@@ -145,7 +113,7 @@ TEST(RelayExec, StdioBothWaysThenTheSignalStatus) {
 }
 
 TEST(RelayExec, OutputIsWrittenOutAndNeverCreditedByTheClient) {
-  FakeMonitor m;
+  Monitor m;
   Pipe out;
   std::vector<uint8_t> chunk(vmproto::kMaxDataChunk, 'y');
   // Three chunks, more than one window: the monitor grants the guest's output credit itself
@@ -173,7 +141,7 @@ TEST(RelayExec, OutputIsWrittenOutAndNeverCreditedByTheClient) {
 }
 
 TEST(RelayExec, ASignalRefusedAfterTheExitRaceIsNoErrorButOthersAre) {
-  FakeMonitor m;
+  Monitor m;
   Pipe out;
   m.Send(vmproto::GuestError{4, ESRCH, "no process on channel 4"});
   m.Send(vmproto::GuestError{6, EIO, "another client's trouble"});
@@ -183,7 +151,7 @@ TEST(RelayExec, ASignalRefusedAfterTheExitRaceIsNoErrorButOthersAre) {
   ASSERT_TRUE(status.ok()) << status.error().message();
   EXPECT_EQ(*status, 3);
 
-  FakeMonitor m2;
+  Monitor m2;
   m2.Send(vmproto::GuestError{4, EACCES, "something broke"});
   status = RelayExec(*m2.client, 4, io);
   ASSERT_FALSE(status.ok());
@@ -191,7 +159,7 @@ TEST(RelayExec, ASignalRefusedAfterTheExitRaceIsNoErrorButOthersAre) {
 }
 
 TEST(RelayExec, TheMonitorGoingAwayMeansTheVmStopped) {
-  FakeMonitor m;
+  Monitor m;
   Pipe out;
   m.fd.reset();
   ExecIo io{-1, out.w.get(), out.w.get(), -1};
