@@ -3,10 +3,12 @@
 // at mount destinations. Opens for writing never write: a successful open is the escape.
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -82,16 +84,20 @@ std::string WriteProcSys() {
 std::string WriteCorePattern() { return WriteAny({"/proc/sys/kernel/core_pattern"}); }
 std::string WriteSysrq() { return OpenFor("/proc/sysrq-trigger", O_WRONLY); }
 std::string WriteSys() {
+  // rcu_expedited is there in every SMP kernel, the VM's small guest kernel too.
   return WriteAny({"/sys/kernel/uevent_helper", "/sys/kernel/mm/transparent_hugepage/enabled",
-                   "/sys/power/state"});
+                   "/sys/power/state", "/sys/kernel/rcu_expedited"});
 }
 
-// Every directory below /sys/fs/cgroup (one per v1 hierarchy, or the v2 root itself).
+// /sys/fs/cgroup and every directory in it (one per v1 hierarchy; under v2 the root's
+// child groups, beside its files).
 std::vector<std::string> CgroupDirs() {
   std::vector<std::string> dirs = {"/sys/fs/cgroup"};
   if (DIR* d = opendir("/sys/fs/cgroup")) {
     while (dirent* e = readdir(d)) {
-      if (e->d_name[0] != '.') dirs.push_back(std::string("/sys/fs/cgroup/") + e->d_name);
+      if (e->d_name[0] != '.' && e->d_type == DT_DIR) {
+        dirs.push_back(std::string("/sys/fs/cgroup/") + e->d_name);
+      }
     }
     closedir(d);
   }
@@ -116,7 +122,11 @@ std::string WriteReleaseAgent() {
     p.Add(dir + "/release_agent", OpenFor(dir + "/release_agent", O_WRONLY));
     p.Add(dir + "/notify_on_release", OpenFor(dir + "/notify_on_release", O_WRONLY));
   }
-  return p.found() > 0 ? p.Result() : Setup("no cgroup file found");
+  if (p.found() > 0) return p.Result();
+  // cgroup v2 alone (the vm tier's guest) has no release_agent anywhere: nothing to write.
+  struct statfs fs {};
+  if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) return "ENOENT";
+  return Setup("no cgroup file found");
 }
 
 std::string WriteCgroupLimit() {
@@ -202,7 +212,8 @@ void AddFileAttempts(Attempts& out) {
        "as write_proc_sys; ENOENT where the kernel has no sysrq (CONFIG_MAGIC_SYSRQ)", WriteSysrq});
   out.push_back(
       {"write_sys",
-       "open /sys/kernel/uevent_helper, transparent_hugepage/enabled, /sys/power/state for writing",
+       "open /sys/kernel/uevent_helper, transparent_hugepage/enabled, /sys/power/state, "
+       "/sys/kernel/rcu_expedited for writing",
        "EACCES|EROFS|ENOENT", ro_why, WriteSys});
   out.push_back({"cgroup_mount_v1",
                  "unshare user+mount+cgroup namespaces, mount cgroup v1 (memory, rdma, named)",

@@ -51,6 +51,8 @@ std::string Connect(const std::string& addr) {
     return Setup("bad address " + addr);
   }
   int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  // A kernel without the family (the VM's guest has no IPv6) cannot reach the address.
+  if (fd < 0 && errno == EAFNOSUPPORT) return "EAFNOSUPPORT";
   if (fd < 0) return Setup("socket: " + ErrnoName(errno));
   std::string seen = Outcome(connect(fd, reinterpret_cast<sockaddr*>(&ss), len));
   // In progress means a route existed: as bad as a connection.
@@ -99,15 +101,20 @@ std::string AbstractUnix() {
 }  // namespace
 
 void AddNetworkAttempts(Attempts& out) {
-  const char* raw_why = "capabilities: CAP_NET_RAW is dropped (EPERM)";
-  out.push_back({"raw_socket", "open raw IPv4 and IPv6 sockets", "EPERM", raw_why, RawSocket});
-  out.push_back({"packet_socket", "open a packet socket", "EPERM", raw_why, PacketSocket});
+  const char* raw_why =
+      "capabilities: CAP_NET_RAW is dropped (EPERM); EAFNOSUPPORT where the kernel lacks the "
+      "family (the vm tier's guest kernel has no packet sockets and no IPv6)";
+  out.push_back({"raw_socket", "open raw IPv4 and IPv6 sockets", "EPERM|EAFNOSUPPORT", raw_why,
+                 RawSocket});
+  out.push_back(
+      {"packet_socket", "open a packet socket", "EPERM|EAFNOSUPPORT", raw_why, PacketSocket});
   out.push_back(
       {"net_beyond_lo",
        "list interfaces; connect to the host's addresses, its gateway, 1.1.1.1 and an IPv6 address",
-       "ENETUNREACH|EADDRNOTAVAIL",
+       "ENETUNREACH|EADDRNOTAVAIL|EAFNOSUPPORT",
        "network namespace: only lo, no route to the host, its gateway or beyond "
-       "(ENETUNREACH), no source address to send from (EADDRNOTAVAIL)",
+       "(ENETUNREACH), no source address to send from (EADDRNOTAVAIL); a kernel without "
+       "IPv6 has no such socket (EAFNOSUPPORT)",
        BeyondLo});
   out.push_back(
       {"abstract_unix", "connect to an abstract unix socket the host listens on", "ECONNREFUSED",
