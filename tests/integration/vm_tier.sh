@@ -16,10 +16,11 @@ runtime=$build/bin/bulkhead
 vmm=$build/bin/bulkhead-vmm
 initrd=$build/lib/bulkhead/initrd.img
 reaper=$build/tests/vmtier/bh-subreaper
+escape=$build/tests/security/bh-escape
 
 skip() { echo "skipped: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-for f in "$runtime" "$vmm" "$reaper"; do
+for f in "$runtime" "$vmm" "$reaper" "$escape"; do
   [ -x "$f" ] || skip "$f not built"
 done
 [ -f "$initrd" ] || skip "$initrd not built (ninja vm-initrd)"
@@ -41,6 +42,8 @@ mkfs=$(command -v mkfs.erofs) || fail "mkfs.erofs is installed (tools/deps.sh: e
 #         SIGTERM ends it (a pid namespace's init ignores signals it has no handler for), and
 #         so outside a user namespace too (mounting proc needs one's own pid namespace there)
 #   bad:  an isolation annotation that names no tier
+#   esc:  the vm tier by annotation, the hardened defaults as they are; the escape attempts
+#         are exec'd into it
 out=$(cd "$tmp" && "$runtime" spec 2>&1) || fail "bulkhead spec writes a config" "$out"
 mkdir -p "$tmp/configs"
 python3 - "$tmp/config.json" "$tmp/configs" <<'PY' || fail "the test configs are written"
@@ -62,12 +65,13 @@ def write(name, args, annotation=None, pid_ns=True):
 write("run", ["sh", "-c", "echo hello; uname -r; exit 3"], "vm")
 write("life", ["sleep", "100"], pid_ns=False)
 write("bad", ["true"], "bogus")
+write("esc", ["sleep", "1000"], "vm")
 PY
 
 if bash "$src/tools/kvm-usable.sh"; then
   echo "# KVM boots Linux here: running the cases directly"
   sh "$src/tests/vmtier/in-host.sh" "$runtime" "$vmm" "$kdir/vmlinux" "$initrd" \
-    "$(readlink -f "$rootfs")" "$tmp/configs" "$reaper"
+    "$(readlink -f "$rootfs")" "$tmp/configs" "$reaper" "$escape"
   exit $?
 fi
 
@@ -77,9 +81,10 @@ bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 --stall 300 \
   --file "$kdir/vmlinux:/bh/vmlinux" --file "$initrd:/bh/initrd.img" \
   --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs" \
   --dir "$tmp/configs:/bh/configs" --file "$reaper:/bh/bh-subreaper" \
-  --file "$src/tests/vmtier/in-host.sh:/bh/tests/vmtier/in-host.sh" --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
+  --file "$escape:/bh/bh-escape" --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
+  --file "$src/tests/vmtier/in-host.sh:/bh/tests/vmtier/in-host.sh" \
   -- sh /bh/tests/vmtier/in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux /bh/initrd.img \
-  /bh/rootfs /bh/configs /bh/bh-subreaper
+  /bh/rootfs /bh/configs /bh/bh-subreaper /bh/bh-escape
 rc=$?
 . "$src/tests/integration/lib/test_host_verdict.sh"
 test_host_verdict "$rc"

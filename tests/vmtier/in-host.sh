@@ -3,13 +3,14 @@
 # bulkhead on vm-tier containers, where /dev/kvm boots Linux (inside the test host, busybox
 # only, or directly on a host with real KVM).
 #
-#   sh in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER
+#   sh in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE
 #
 # Output: TAP-style "ok - " / "not ok - " lines, then "N passed, M failed"; exit status 1
 # when anything failed.
 set -u
-[ $# -eq 7 ] || { echo "usage: in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER" >&2; exit 2; }
-bh=$1 vmm=$2 kernel=$3 initrd=$4 rootfs=$5 configs=$6 reaper=$7
+usage="in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE"
+[ $# -eq 8 ] || { echo "usage: $usage" >&2; exit 2; }
+bh=$1 vmm=$2 kernel=$3 initrd=$4 rootfs=$5 configs=$6 reaper=$7 escape=$8
 work=$(mktemp -d "${TMPDIR:-/tmp}/bh-vmtier.XXXXXX")
 root=$work/state
 images=$work/images
@@ -26,9 +27,10 @@ wait_for() {
   done
   return 1
 }
+# bundle NAME [ROOTFS]
 bundle() {
   mkdir -p "$work/b-$1"
-  sed "s|@ROOTFS@|$rootfs|" "$configs/$1.json" >"$work/b-$1/config.json"
+  sed "s|@ROOTFS@|${2:-$rootfs}|" "$configs/$1.json" >"$work/b-$1/config.json"
 }
 status_of() { "$bh" --root "$root" state "$1" 2>/dev/null | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
 image_inodes() { ls -i "$images"/*.erofs 2>/dev/null | awk '{print $1}' | sort | tr '\n' ' '; }
@@ -146,6 +148,54 @@ check "delete leaves nothing: no state dir, socket, monitor, VM process or cgrou
         [ ! -e /sys/fs/cgroup/bulkhead/vlife ]'
 echo "# lifecycle: $(($(date +%s) - t0)) s"
 
+# --- escape attempts from inside a vm container ----------------------------------------------
+# The container tier's attempts (tests/security/escape), each exec'd into one vm container
+# made from the hardened defaults: what the guest's jail stops must stop them here too, and
+# past it the workload would still be inside the VM. The attempts aimed at the host's files
+# get a file of the test host's to aim at. Those that need a set-up of their own (a
+# terminal, a setuid copy, a symlinked mount destination, /proc/self/exe through the
+# runtime, a host listener on an abstract socket) run in the container tier only, and so
+# does kill_host: its kill(-1) must come from the container's init, which an exec is not.
+t0=$(date +%s)
+cp -a "$rootfs" "$work/escroot" && cp "$escape" "$work/escroot/bh-escape" &&
+  chmod 755 "$work/escroot/bh-escape" && bundle esc "$work/escroot"
+hostname_before=$(hostname) core_before=$(cat /proc/sys/kernel/core_pattern)
+marker=$work/host-only-marker  # what proc_pid_root and proc_self_cwd aim at
+echo secret >"$marker"
+"$bh" --root "$root" create -b "$work/b-esc" vesc </dev/null >"$work/esc.out" 2>"$work/esc.err" &&
+  "$bh" --root "$root" start vesc >>"$work/esc.out" 2>>"$work/esc.err"
+check "escapes: a vm container from the hardened defaults runs" "$(cat "$work/esc.err")" \
+  [ "$(status_of vesc)" = running ]
+"$bh" --root "$root" exec vesc /bh-escape list >"$work/esc.list" 2>>"$work/esc.err" </dev/null
+tab=$(printf '\t')
+contained=0
+while IFS=$tab read -r name expected _; do
+  case $name in
+    proc_self_exe | symlink_mount_dest | tiocsti | setuid_binary | abstract_unix | kill_host)
+      continue ;;
+  esac
+  line=$("$bh" --root "$root" exec --env "BH_HOST_MARKER=$marker" vesc /bh-escape run "$name" \
+    2>&1 </dev/null)
+  observed=${line#*observed=}
+  observed=${observed% result=*}
+  echo "# | $name | vm | $(echo "$expected" | sed "s/|/ or /g") | $observed | ${line##*result=} |"
+  if [ "${line##*result=}" = PASS ]; then
+    contained=$((contained + 1))
+  else
+    not_ok "escapes: $name is contained in the vm tier" "$line"
+  fi
+done <"$work/esc.list"
+check "escapes: $contained attempts from inside the VM met their expected outcome" \
+  "$(cat "$work/esc.list" "$work/esc.err")" [ "$contained" -ge 40 ]
+check "escapes: the test host's hostname and core pattern are unchanged" \
+  "hostname $(hostname), core_pattern $(cat /proc/sys/kernel/core_pattern)" \
+  eval '[ "$(hostname)" = "$hostname_before" ] &&
+        [ "$(cat /proc/sys/kernel/core_pattern)" = "$core_before" ]'
+"$bh" --root "$root" delete --force vesc >/dev/null 2>&1
+check "escapes: delete --force leaves nothing" "$(ls -A "$root" 2>&1)" \
+  eval 'wait_for 10 no_vmm_running && [ ! -e "$root/vesc" ]'
+echo "# escapes: $(($(date +%s) - t0)) s"
+
 # --- errors at create leave nothing behind ---------------------------------------------------
 # refused WHAT ID BUNDLE RUNTIME_CONFIG PATTERN: run fails with a message matching PATTERN and
 # leaves no state dir, monitor or cgroup.
@@ -153,16 +203,19 @@ refused() {
   id=$2 pattern=$5
   out=$(BULKHEAD_RUNTIME_CONFIG="$4" "$bh" --root "$root" run -b "$work/b-$3" "$id" 2>&1 </dev/null)
   rc=$?
-  check "$1 fails, saying so" "exit $rc: $out" eval '[ $rc != 0 ] && echo "$out" | grep -q "$pattern"'
+  check "$1 fails, saying so" "exit $rc: $out" \
+    eval '[ $rc != 0 ] && echo "$out" | grep -q "$pattern"'
   check "$1 leaves nothing: state dir, monitor, cgroup" "$(ls -A "$root" 2>&1)" \
-    eval 'wait_for 10 no_vmm_running && [ ! -e "$root/$id" ] && [ ! -e "/sys/fs/cgroup/bulkhead/$id" ]'
+    eval 'wait_for 10 no_vmm_running && [ ! -e "$root/$id" ] &&
+          [ ! -e "/sys/fs/cgroup/bulkhead/$id" ]'
 }
 refused "a bad isolation annotation" vbad bad "$work/runtime.json" 'run.bulkhead.isolation.*bogus'
 sed "s|\"$kernel\"|\"/nonexistent/vmlinux\"|" "$work/runtime.json" >"$work/missing.json"
 refused "a missing guest kernel" vmiss run "$work/missing.json" /nonexistent/vmlinux
 # The guest cannot boot in time: create stops the monitor and removes everything.
 sed 's|"boot_timeout_s": 300|"boot_timeout_s": 1|' "$work/runtime.json" >"$work/slow.json"
-refused "a guest that does not come up in time" vslow run "$work/slow.json" "did not come up within 1 s"
+refused "a guest that does not come up in time" vslow run "$work/slow.json" \
+  "did not come up within 1 s"
 
 echo "# total: $(($(date +%s) - start_s)) s"
 rm -rf "$work"
