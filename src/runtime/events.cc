@@ -90,7 +90,10 @@ Status Events(const GlobalOptions& g, const std::string& id, const EventsOptions
   }
   StateStore store(g.root);
   BH_ASSIGN(ContainerState state, store.Load(id));
-  BH_TRY(RefuseVm(state, "events"));
+  if (state.vm) {
+    if (store.StatusOf(state) != ContainerStatus::kRunning) return NotRunning(id);
+    return EventsVm(store, state, o.stats, interval, emit);
+  }
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "events"));
   if (store.StatusOf(state) == ContainerStatus::kStopped) return NotRunning(id);
   if (o.stats) {

@@ -4,6 +4,7 @@
 // container's process: its pid is the container's, its exit status the workload's.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,10 @@ Status KillVm(const StateStore& store, const ContainerState& state, int sig,
 // ours does, and its pid goes to the pid file.
 Result<int> ExecVm(const StateStore& store, const ContainerState& state,
                    const oci::Process& process, const ExecOptions& o);
+// events in a running vm container: the guest's statistics of the container's cgroup (cpu,
+// memory, pids), once or every interval until the VM stops.
+Status EventsVm(const StateStore& store, const ContainerState& state, bool once,
+                std::chrono::nanoseconds interval, const EventSink& emit);
 // SIGKILL to the monitor, its VM process and their cgroup; returns once both are gone.
 Status StopVm(const ContainerState& state);
 

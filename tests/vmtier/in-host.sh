@@ -129,6 +129,20 @@ check "exec -d: SIGTERM to the stand-in ends the process in the guest, and the s
   "$("$bh" --root "$root" exec vlife ps 2>&1)" eval 'wait_for 20 dead "$xpid" && ! running31'
 echo "# exec: $(($(date +%s) - t1)) s"
 
+# --- events: the guest's statistics of the container's cgroup --------------------------------
+"$bh" --root "$root" events --stats vlife >"$work/ev.out" 2>&1 </dev/null
+rc=$?
+check "events --stats: one stats line, counted in the guest (pids, memory)" \
+  "exit $rc: $(cat "$work/ev.out")" \
+  eval '[ $rc = 0 ] && [ "$(wc -l <"$work/ev.out")" = 1 ] &&
+        grep -q "\"type\":\"stats\"" "$work/ev.out" &&
+        grep -q "\"pids\":{\"current\":[1-9]" "$work/ev.out" &&
+        grep -q "\"usage\":{[^}]*\"usage\":[1-9]" "$work/ev.out"'
+"$bh" --root "$root" events --interval 1s vlife >"$work/evs.out" 2>&1 </dev/null &
+events_pid=$!
+stats_lines() { [ "$(grep -c '"type":"stats"' "$work/evs.out")" -ge "$1" ]; }
+check "events --interval 1s: a line a second" "$(cat "$work/evs.out")" wait_for 20 stats_lines 3
+
 out=$("$bh" --root "$root" delete vlife 2>&1)
 rc=$?
 check "delete without --force refuses a running VM" "exit $rc: $out" \
@@ -139,6 +153,8 @@ check "kill TERM exits 0" "$out" [ $? = 0 ]
 wait_for 60 dead "$reaper_pid"
 check "kill TERM: the monitor exits 143, as the workload did" "$(cat "$work/reaped")" \
   grep -q "^orphan $pid 143$" "$work/reaped"
+check "events --interval: ends by itself when the VM stops" "$(cat "$work/evs.out")" \
+  wait_for 30 dead "$events_pid"
 check "kill TERM: state is stopped" "$("$bh" --root "$root" state vlife 2>&1)" [ "$(status_of vlife)" = stopped ]
 out=$("$bh" --root "$root" delete vlife 2>&1)
 check "delete exits 0" "$out" [ $? = 0 ]
