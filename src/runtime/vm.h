@@ -13,6 +13,7 @@
 #include "runtime/options.h"
 #include "runtime/state_store.h"
 #include "runtime/verbs.h"
+#include "vmtier/agent_client.h"
 #include "vmtier/isolation.h"
 #include "vmtier/runtime_config.h"
 
@@ -41,13 +42,17 @@ struct VmBundle {
 Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o,
                                   const VmBundle& b);
 
+// A connection to the VM's agent socket whose guest has said hello.
+Result<vmtier::AgentClient> ConnectVmAgent(const StateStore& store, const ContainerState& state);
+
 // The caller holds the container's lock.
 Status StartVm(const StateStore& store, ContainerState& state);
 Status KillVm(const StateStore& store, const ContainerState& state, int sig,
               ContainerStatus status);
 // exec in a running vm container: the guest runs the process (docs/vm-tier.md). Without
-// --detach this process stands in for it and returns its status; with --detach a child of
-// ours does, and its pid goes to the pid file.
+// --detach this process stands in for it and returns its status (with a terminal, a child
+// of ours does, as the terminal's session leader); with --detach a child of ours does, and
+// its pid goes to the pid file.
 Result<int> ExecVm(const StateStore& store, const ContainerState& state,
                    const oci::Process& process, const ExecOptions& o);
 // events in a running vm container: the guest's statistics of the container's cgroup (cpu,

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <climits>
 
-#include "base/fs.h"
 #include "runtime/events_json.h"
 #include "runtime/process.h"
 #include "runtime/vm.h"
@@ -19,7 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kHelloWait = 10s;
 constexpr auto kStatsWait = 10s;  // the guest reads three cgroup files
 
 Result<jail::Cgroup::Stats> GuestStats(vmtier::AgentClient& client, uint32_t id) {
@@ -45,9 +43,7 @@ Result<jail::Cgroup::Stats> GuestStats(vmtier::AgentClient& client, uint32_t id)
 
 Status EventsVm(const StateStore& store, const ContainerState& state, bool once,
                 std::chrono::nanoseconds interval, const EventSink& emit) {
-  BH_ASSIGN(vmtier::AgentClient client,
-            vmtier::AgentClient::Connect(JoinPath(store.Dir(state.id), kVmAgentSocket)));
-  BH_TRY(client.AwaitHello(kHelloWait).Context("waiting for the guest's hello"));
+  BH_ASSIGN(vmtier::AgentClient client, ConnectVmAgent(store, state));
   BH_ASSIGN(UniqueFd monitor, OpenInit(state));
   if (!monitor.valid()) return Error("container \"" + state.id + "\" is not running", ESRCH);
   auto context = "statistics of container \"" + state.id + "\"";

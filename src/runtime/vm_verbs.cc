@@ -1,22 +1,14 @@
-// start, exec, kill and stop in the vm tier: the first three speak to the guest through the
+// start, kill and stop in the vm tier: the first two speak to the guest through the
 // monitor's agent socket; stopping kills the monitor, the process running the VM and their
 // cgroup.
 #include <signal.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "base/fs.h"
-#include "base/log.h"
-#include "base/unique_fd.h"
 #include "jail/cgroup.h"
-#include "oci/process_json.h"
-#include "runtime/pid_file.h"
 #include "runtime/process.h"
 #include "runtime/vm.h"
 #include "runtime/vm_monitor.h"
 #include "vmtier/agent_client.h"
-#include "vmtier/exec_relay.h"
 
 namespace bulkhead::runtime {
 
@@ -33,13 +25,6 @@ constexpr int kKillGraceMs = 2000;  // SIGKILL through the guest, before the VM 
 // The signals bulkhead-vmm passes to its VM (which then ends with 128 + the signal).
 bool MonitorForwards(int sig) {
   return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
-}
-
-Result<vmtier::AgentClient> ConnectAgent(const ContainerState& state, const StateStore& store) {
-  BH_ASSIGN(vmtier::AgentClient client,
-            vmtier::AgentClient::Connect(JoinPath(store.Dir(state.id), kVmAgentSocket)));
-  BH_TRY(client.AwaitHello(kHelloWait).Context("waiting for the guest's hello"));
-  return client;
 }
 
 // Waits for channel 1's started; a guest-error, an exit first or a closed socket fail.
@@ -59,6 +44,13 @@ Status AwaitStarted(vmtier::AgentClient& client) {
 
 }  // namespace
 
+Result<vmtier::AgentClient> ConnectVmAgent(const StateStore& store, const ContainerState& state) {
+  BH_ASSIGN(vmtier::AgentClient client,
+            vmtier::AgentClient::Connect(JoinPath(store.Dir(state.id), kVmAgentSocket)));
+  BH_TRY(client.AwaitHello(kHelloWait).Context("waiting for the guest's hello"));
+  return client;
+}
+
 Status StartVm(const StateStore& store, ContainerState& state) {
   ContainerStatus status = store.StatusOf(state);
   if (status != ContainerStatus::kCreated) {
@@ -72,7 +64,7 @@ Status StartVm(const StateStore& store, ContainerState& state) {
   state.vm_started = true;
   BH_TRY(store.Save(state));
   Status st = [&]() -> Status {
-    BH_ASSIGN(vmtier::AgentClient client, ConnectAgent(state, store));
+    BH_ASSIGN(vmtier::AgentClient client, ConnectVmAgent(store, state));
     BH_TRY(client.Send(vmproto::Start{spec}));
     return AwaitStarted(client);
   }();
@@ -83,59 +75,6 @@ Status StartVm(const StateStore& store, ContainerState& state) {
   return Ok();
 }
 
-Result<int> ExecVm(const StateStore& store, const ContainerState& state,
-                   const oci::Process& process, const ExecOptions& o) {
-  if (process.terminal) {
-    return Error("exec: a terminal is not supported for vm-tier containers yet (container \"" +
-                     state.id + "\"; docs/vm-tier.md)",
-                 ENOTSUP);
-  }
-  if (o.preserve_fds > 0) {
-    return Error("exec: --preserve-fds cannot pass descriptors into a VM (container \"" +
-                     state.id + "\")",
-                 ENOTSUP);
-  }
-  // Blocked from here, so a signal sent while the guest sets the process up is passed on
-  // once it runs; SIGPIPE is ignored, a closed stdout must not end the relay.
-  sigset_t forwarded;
-  sigemptyset(&forwarded);
-  for (int sig : kForwardedSignals) sigaddset(&forwarded, sig);
-  sigprocmask(SIG_BLOCK, &forwarded, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  UniqueFd signals(signalfd(-1, &forwarded, SFD_CLOEXEC));
-  if (!signals.valid()) return Error::FromErrno("exec: signalfd");
-
-  std::string spec = "{\"process\":" + oci::ProcessToJson(process) + "}";
-  BH_ASSIGN(vmtier::AgentClient client, ConnectAgent(state, store));
-  BH_ASSIGN(vmtier::OpenedExec opened,
-            vmtier::OpenExec(client, spec).Context("exec in container \"" + state.id + "\""));
-  vmtier::ExecIo io{STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, signals.get()};
-  if (!o.detach) {
-    BH_TRY(WritePidFile(o.pid_file, getpid()));
-    return vmtier::RelayExec(client, opened.channel, io);
-  }
-  // Detached: a child relays and ends with the process's status, as the process itself
-  // would for the caller (a shim reaps what its runtime left behind).
-  pid_t relay = fork();
-  if (relay < 0) return Error::FromErrno("exec: fork");
-  if (relay == 0) {
-    // The monitor kills a channel's process when its client goes, so the process never
-    // outlives this relay.
-    Result<int> status = vmtier::RelayExec(client, opened.channel, io);
-    if (!status.ok()) {
-      LogError("exec in container \"" + state.id + "\": " + status.error().message());
-    }
-    _exit(status.ok() ? *status : 255);
-  }
-  Status written = WritePidFile(o.pid_file, relay);
-  if (!written.ok()) {
-    kill(relay, SIGKILL);
-    waitpid(relay, nullptr, 0);
-    return std::move(written).error();
-  }
-  return 0;
-}
-
 Status KillVm(const StateStore& store, const ContainerState& state, int sig,
               ContainerStatus status) {
   if (status == ContainerStatus::kCreated) {
@@ -144,7 +83,7 @@ Status KillVm(const StateStore& store, const ContainerState& state, int sig,
     return StopVm(state);
   }
   Status sent = [&]() -> Status {
-    BH_ASSIGN(vmtier::AgentClient client, ConnectAgent(state, store));
+    BH_ASSIGN(vmtier::AgentClient client, ConnectVmAgent(store, state));
     BH_TRY(client.Send(vmproto::Signal{vmproto::kMainChannel, static_cast<uint32_t>(sig)}));
     // Done sending: the monitor answers a refused signal at once, then closes.
     client.CloseSending();

@@ -1,6 +1,8 @@
 #include "vmtier/exec_relay.h"
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -59,6 +61,7 @@ class Relay {
 
   Result<int> Run() {
     if (!stdin_open_) BH_TRY(client_.Send(vmproto::CloseStdin{channel_}));
+    if (io_.tty >= 0) BH_TRY(PassSize());
     for (;;) {
       while (std::optional<vmproto::Message> m = client_.Take()) {
         BH_ASSIGN(std::optional<int> status, Handle(*m));
@@ -72,13 +75,13 @@ class Relay {
       if (RetryEintr([&] { return poll(fds.data(), fds.size(), -1); }) < 0) {
         return Error::FromErrno("exec: waiting for the VM and stdin");
       }
-      size_t i = 0;
-      if (fds[i++].revents != 0) {
+      if (fds[0].revents != 0) {
         BH_ASSIGN(bool open, client_.ReadSome());
         if (!open) return Error("the VM stopped before the process exited", EPIPE);
       }
-      if (want_stdin && fds[i++].revents != 0) BH_TRY(PassStdin());
-      if (io_.signal_fd >= 0 && fds[i].revents != 0) BH_TRY(PassSignal());
+      // A resize before the input typed after it.
+      if (io_.signal_fd >= 0 && fds.back().revents != 0) BH_TRY(PassSignal());
+      if (want_stdin && fds[1].revents != 0) BH_TRY(PassStdin());
     }
   }
 
@@ -121,7 +124,14 @@ class Relay {
   Status PassSignal() {
     signalfd_siginfo si{};
     if (RetryEintr([&] { return read(io_.signal_fd, &si, sizeof si); }) != sizeof si) return Ok();
+    if (si.ssi_signo == SIGWINCH && io_.tty >= 0) return PassSize();
     return client_.Send(vmproto::Signal{channel_, si.ssi_signo});
+  }
+
+  Status PassSize() {
+    winsize ws{};
+    if (ioctl(io_.tty, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) return Ok();
+    return client_.Send(vmproto::Resize{channel_, ws.ws_row, ws.ws_col});
   }
 
   AgentClient& client_;

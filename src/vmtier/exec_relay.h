@@ -19,6 +19,9 @@ struct ExecIo {
   int out = 1;
   int err = 2;
   int signal_fd = -1;  // a signalfd whose signals go to the process; -1: none
+  // With a terminal: the pty whose size the process's terminal follows. Its size is sent at
+  // once, and a SIGWINCH on signal_fd sends the new size instead of the signal.
+  int tty = -1;
 };
 
 // Sends the exec spec ({"process": {...}}) on a free channel of a client that has seen the

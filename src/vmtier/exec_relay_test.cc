@@ -1,6 +1,10 @@
 #include "vmtier/exec_relay.h"
 
 #include <fcntl.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -138,6 +142,40 @@ TEST(RelayExec, OutputIsWrittenOutAndNeverCreditedByTheClient) {
   auto f = m.Receive();
   ASSERT_TRUE(f && std::holds_alternative<vmproto::CloseStdin>(*f));
   EXPECT_FALSE(m.Receive().has_value());
+}
+
+TEST(RelayExec, ATerminalsSizeGoesFirstAndEveryResizeAfter) {
+  Monitor m;
+  int master = -1, slave = -1;
+  winsize first{24, 80, 0, 0};
+  ASSERT_EQ(openpty(&master, &slave, nullptr, nullptr, &first), 0);
+  UniqueFd pm(master), ps(slave);
+  sigset_t winch;
+  sigemptyset(&winch);
+  sigaddset(&winch, SIGWINCH);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &winch, nullptr), 0);  // the guest thread inherits it
+  UniqueFd sfd(signalfd(-1, &winch, SFD_CLOEXEC));
+  ASSERT_TRUE(sfd.valid());
+  std::thread guest([&] {
+    auto f = m.Receive();
+    ASSERT_TRUE(f && std::holds_alternative<vmproto::CloseStdin>(*f));  // no stdin here
+    f = m.Receive();
+    ASSERT_TRUE(f && std::holds_alternative<vmproto::Resize>(*f));
+    EXPECT_EQ(std::get<vmproto::Resize>(*f), (vmproto::Resize{8, 24, 80}));
+    winsize second{50, 132, 0, 0};
+    ASSERT_EQ(ioctl(pm.get(), TIOCSWINSZ, &second), 0);
+    kill(getpid(), SIGWINCH);  // what the kernel sends the terminal's session
+    f = m.Receive();
+    ASSERT_TRUE(f && std::holds_alternative<vmproto::Resize>(*f));
+    EXPECT_EQ(std::get<vmproto::Resize>(*f), (vmproto::Resize{8, 50, 132}));
+    m.Send(vmproto::Exit{8, vmproto::ExitKind::kExited, 0, false});
+  });
+  ExecIo io{-1, ps.get(), ps.get(), sfd.get(), ps.get()};
+  Result<int> status = RelayExec(*m.client, 8, io);
+  guest.join();
+  pthread_sigmask(SIG_UNBLOCK, &winch, nullptr);
+  ASSERT_TRUE(status.ok()) << status.error().message();
+  EXPECT_EQ(*status, 0);
 }
 
 TEST(RelayExec, ASignalRefusedAfterTheExitRaceIsNoErrorButOthersAre) {

@@ -17,10 +17,11 @@ vmm=$build/bin/bulkhead-vmm
 initrd=$build/lib/bulkhead/initrd.img
 reaper=$build/tests/vmtier/bh-subreaper
 escape=$build/tests/security/bh-escape
+recv=$build/tests/vmtier/bh-console-recv
 
 skip() { echo "skipped: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-for f in "$runtime" "$vmm" "$reaper" "$escape"; do
+for f in "$runtime" "$vmm" "$reaper" "$escape" "$recv"; do
   [ -x "$f" ] || skip "$f not built"
 done
 [ -f "$initrd" ] || skip "$initrd not built (ninja vm-initrd)"
@@ -71,7 +72,7 @@ PY
 if bash "$src/tools/kvm-usable.sh"; then
   echo "# KVM boots Linux here: running the cases directly"
   sh "$src/tests/vmtier/in-host.sh" "$runtime" "$vmm" "$kdir/vmlinux" "$initrd" \
-    "$(readlink -f "$rootfs")" "$tmp/configs" "$reaper" "$escape"
+    "$(readlink -f "$rootfs")" "$tmp/configs" "$reaper" "$escape" "$recv"
   exit $?
 fi
 
@@ -81,10 +82,11 @@ bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 --stall 300 \
   --file "$kdir/vmlinux:/bh/vmlinux" --file "$initrd:/bh/initrd.img" \
   --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs" \
   --dir "$tmp/configs:/bh/configs" --file "$reaper:/bh/bh-subreaper" \
-  --file "$escape:/bh/bh-escape" --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
+  --file "$escape:/bh/bh-escape" --file "$recv:/bh/bh-console-recv" \
+  --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
   --file "$src/tests/vmtier/in-host.sh:/bh/tests/vmtier/in-host.sh" \
   -- sh /bh/tests/vmtier/in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux /bh/initrd.img \
-  /bh/rootfs /bh/configs /bh/bh-subreaper /bh/bh-escape
+  /bh/rootfs /bh/configs /bh/bh-subreaper /bh/bh-escape /bh/bh-console-recv
 rc=$?
 . "$src/tests/integration/lib/test_host_verdict.sh"
 test_host_verdict "$rc"

@@ -3,14 +3,14 @@
 # bulkhead on vm-tier containers, where /dev/kvm boots Linux (inside the test host, busybox
 # only, or directly on a host with real KVM).
 #
-#   sh in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE
+#   sh in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE CONSOLE_RECV
 #
 # Output: TAP-style "ok - " / "not ok - " lines, then "N passed, M failed"; exit status 1
 # when anything failed.
 set -u
-usage="in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE"
-[ $# -eq 8 ] || { echo "usage: $usage" >&2; exit 2; }
-bh=$1 vmm=$2 kernel=$3 initrd=$4 rootfs=$5 configs=$6 reaper=$7 escape=$8
+usage="in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE CONSOLE_RECV"
+[ $# -eq 9 ] || { echo "usage: $usage" >&2; exit 2; }
+bh=$1 vmm=$2 kernel=$3 initrd=$4 rootfs=$5 configs=$6 reaper=$7 escape=$8 recv=$9
 work=$(mktemp -d "${TMPDIR:-/tmp}/bh-vmtier.XXXXXX")
 root=$work/state
 images=$work/images
@@ -110,10 +110,26 @@ out=$("$bh" --root "$root" exec vlife /no/such/binary 2>&1 </dev/null)
 rc=$?
 check "exec: a missing binary fails, naming it" "exit $rc: $out" \
   eval '[ $rc != 0 ] && echo "$out" | grep -q /no/such/binary'
+# A terminal from a console socket, as a shim gives one: bh-console-recv sets 31x97, waits
+# for that size to show, resizes to 45x120 and types "go".
+"$recv" "$work/console.sock" "$work/tty.out" 31 97 45 120 &
+recv_pid=$!
+wait_for 10 test -S "$work/console.sock"
+"$bh" --root "$root" exec -t --console-socket "$work/console.sock" vlife \
+  sh -c 'stty size; read x; stty size; echo "got $x"; test -t 0 && echo on-a-tty' \
+  </dev/null >"$work/tty.stdout" 2>&1
+rc=$?
+wait_for 20 dead "$recv_pid"
+diag="exit $rc; terminal: $(tr -d '\r' <"$work/tty.out" 2>&1); stdout: $(cat "$work/tty.stdout")"
+check "exec -t: the process runs on a terminal handed to the console socket, exit 0" "$diag" \
+  eval '[ $rc = 0 ] && grep -q on-a-tty "$work/tty.out"'
+check "exec -t: its size is the console's, and a resize reaches it" "$diag" \
+  eval 'grep -q "31 97" "$work/tty.out" && grep -q "45 120" "$work/tty.out"'
+check "exec -t: what is typed reaches it" "$diag" grep -q "got go" "$work/tty.out"
 out=$("$bh" --root "$root" exec -t vlife true 2>&1 </dev/null)
 rc=$?
-check "exec: a terminal is refused for now, saying so" "exit $rc: $out" \
-  eval '[ $rc != 0 ] && echo "$out" | grep -q "terminal is not supported for vm-tier"'
+check "exec -t without --console-socket is refused, saying so" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "no --console-socket"'
 # Its stdout and stderr stay with the process, as runc's do: a file, not a $(...) that would
 # wait for them to close.
 "$bh" --root "$root" exec -d --pid-file "$work/x.pid" vlife sleep 31 >"$work/x.out" 2>&1 </dev/null
