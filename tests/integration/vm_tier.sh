@@ -45,6 +45,7 @@ mkfs=$(command -v mkfs.erofs) || fail "mkfs.erofs is installed (tools/deps.sh: e
 #   bad:  an isolation annotation that names no tier
 #   esc:  the vm tier by annotation, the hardened defaults as they are; the escape attempts
 #         are exec'd into it
+#   killhost: the same, running the kill_host attempt as the container's init
 out=$(cd "$tmp" && "$runtime" spec 2>&1) || fail "bulkhead spec writes a config" "$out"
 mkdir -p "$tmp/configs"
 python3 - "$tmp/config.json" "$tmp/configs" <<'PY' || fail "the test configs are written"
@@ -52,9 +53,10 @@ import copy, json, sys
 base = json.load(open(sys.argv[1]))
 base["root"] = {"path": "@ROOTFS@", "readonly": True}
 base["linux"]["resources"]["memory"] = {"limit": 128 << 20}
-def write(name, args, annotation=None, pid_ns=True):
+def write(name, args, annotation=None, pid_ns=True, env=()):
     c = copy.deepcopy(base)
     c["process"]["args"] = args
+    c["process"]["env"] += list(env)
     if annotation is not None:
         c["annotations"] = {"run.bulkhead.isolation": annotation}
     if not pid_ns:
@@ -67,6 +69,7 @@ write("run", ["sh", "-c", "echo hello; uname -r; exit 3"], "vm")
 write("life", ["sleep", "100"], pid_ns=False)
 write("bad", ["true"], "bogus")
 write("esc", ["sleep", "1000"], "vm")
+write("killhost", ["/bh-escape", "run", "kill_host"], "vm", env=["BH_HOST_PID=@VICTIM@"])
 PY
 
 if bash "$src/tools/kvm-usable.sh"; then

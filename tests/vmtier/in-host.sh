@@ -186,8 +186,9 @@ echo "# lifecycle: $(($(date +%s) - t0)) s"
 # past it the workload would still be inside the VM. The attempts aimed at the host's files
 # get a file of the test host's to aim at. Those that need a set-up of their own (a
 # terminal, a setuid copy, a symlinked mount destination, /proc/self/exe through the
-# runtime, a host listener on an abstract socket) run in the container tier only, and so
-# does kill_host: its kill(-1) must come from the container's init, which an exec is not.
+# runtime, a host listener on an abstract socket) run in the container tier only. kill_host
+# runs as the container's init of a VM of its own (its kill(-1) would take an exec's
+# parent along), aimed at a process of the test host's.
 t0=$(date +%s)
 cp -a "$rootfs" "$work/escroot" && cp "$escape" "$work/escroot/bh-escape" &&
   chmod 755 "$work/escroot/bh-escape" && bundle esc "$work/escroot"
@@ -217,6 +218,22 @@ while IFS=$tab read -r name expected _; do
     not_ok "escapes: $name is contained in the vm tier" "$line"
   fi
 done <"$work/esc.list"
+sleep 1000 &
+victim=$!
+mkdir -p "$work/b-killhost"
+sed "s|@ROOTFS@|$work/escroot|; s|@VICTIM@|$victim|" "$configs/killhost.json" \
+  >"$work/b-killhost/config.json"
+line=$("$bh" --root "$root" run -b "$work/b-killhost" vkill 2>&1 </dev/null)
+observed=${line#*observed=}
+observed=${observed% result=*}
+echo "# | kill_host | vm | ESRCH | $observed | ${line##*result=} |"
+if [ "${line##*result=}" = PASS ] && alive "$victim"; then
+  contained=$((contained + 1))
+else
+  not_ok "escapes: kill_host is contained in the vm tier, and the test host's process lives" \
+    "$line"
+fi
+kill "$victim"
 check "escapes: $contained attempts from inside the VM met their expected outcome" \
   "$(cat "$work/esc.list" "$work/esc.err")" [ "$contained" -ge 40 ]
 check "escapes: the test host's hostname and core pattern are unchanged" \
