@@ -128,7 +128,9 @@ main() {
 
   accel=tcg
   [ "$smp" -gt 1 ] && accel=tcg,thread=multi
-  cmdline="console=ttyS0 panic=-1 rdinit=/init"
+  # softlockup_panic: a CPU of the test host stuck in its kernel for 20 s ends it (with a
+  # backtrace on the console) instead of leaving it frozen until --timeout.
+  cmdline="console=ttyS0 panic=-1 softlockup_panic=1 rdinit=/init"
   # Warnings and errors still reach the boot log (shown when the test host fails).
   [ "$verbose" = 1 ] || cmdline+=" quiet loglevel=4"
   cmdline+=" ${BULKHEAD_TEST_HOST_APPEND:-}"  # more for the test host's kernel (debugging)
@@ -147,10 +149,11 @@ main() {
   # starts; that is the emulator's trouble, not the command's. A boot that shows no start
   # marker within boot_s is stopped and tried once more; the command itself runs only once.
   # A boot takes 10 to 30 s here, loaded or not.
-  # Rarer still, the emulated machine freezes later, both of its CPUs busy and nothing on its
-  # console, not even the kernel's lockup warnings (seen in about one of thirty suites under
-  # load, in a different case each time). A caller whose command may run again says so with
-  # --stall: a command silent for that long is stopped and run again in a fresh boot.
+  # Rarer still, the emulated machine freezes later (seen in about one of thirty suites under
+  # load, in a different case each time): once with nothing on its console, once with a CPU
+  # stuck in the kernel under a bulkhead-vmm thread (soft lockups, which now panic it). A
+  # caller whose command may run again says so with --stall: a command silent for that long,
+  # or a test host that went down under it, is run again in a fresh boot.
   boot_s=${BULKHEAD_TEST_HOST_BOOT_TIMEOUT:-150}
   # mawk (Debian's awk) fills its whole input buffer before it looks at a line; the start
   # marker must be seen when it arrives, not when 4 KiB of output have piled up behind it.
@@ -205,6 +208,10 @@ main() {
     elif [ -e "$tmp/stalled" ] && [ ! -s "$tmp/status" ]; then
       echo "test-host: the command printed nothing for ${stall_s}s; running it again" \
         "in a fresh boot" >&2
+    elif [ "$stall_s" -gt 0 ] && [ -e "$tmp/started" ] && [ ! -s "$tmp/status" ] &&
+      [ "$qemu_rc" -ne 124 ] && [ "$qemu_rc" -ne 137 ]; then
+      echo "test-host: the test host went down while the command ran (its console above says" \
+        "why); running it again in a fresh boot" >&2
     else
       break
     fi

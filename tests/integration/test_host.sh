@@ -59,6 +59,11 @@ rc=$?
 check_eq "a command silent past --stall, twice, exits 125" 125 "$rc"
 check_match "it ran again in a fresh boot, saying so" 'running it again in a fresh boot' "$out"
 check_eq "it ran twice" 2 "$(grep -c '^once$' <<<"$out")"
+out=$(bash "$th" --stall 60 -- sh -c 'echo before; echo c >/proc/sysrq-trigger; sleep 5' 2>&1)
+rc=$?
+check_eq "a test host that went down under a --stall command, twice, exits 125" 125 "$rc"
+check_match "it ran again in a fresh boot, saying why" 'went down while the command ran' "$out"
+check_eq "the crashed command ran twice" 2 "$(grep -c '^before$' <<<"$out")"
 out=$(bash "$th" --stall 10 -- sh -c 'for i in 1 2 3 4; do echo $i; sleep 4; done' 2>&1)
 rc=$?
 check_eq "output every few seconds is no stall" "0 1 2 3 4" "$rc $(echo $out)"
