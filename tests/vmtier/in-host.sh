@@ -185,13 +185,19 @@ echo "# lifecycle: $(($(date +%s) - t0)) s"
 # made from the hardened defaults: what the guest's jail stops must stop them here too, and
 # past it the workload would still be inside the VM. The attempts aimed at the host's files
 # get a file of the test host's to aim at. Those that need a set-up of their own (a
-# terminal, a setuid copy, a symlinked mount destination, /proc/self/exe through the
-# runtime, a host listener on an abstract socket) run in the container tier only. kill_host
+# terminal, a symlinked mount destination, /proc/self/exe through the runtime, a host
+# listener on an abstract socket) run in the container tier only; setuid_binary runs as uid
+# 1000 beside a setuid-root copy of bh-escape. kill_host
 # runs as the container's init of a VM of its own (its kill(-1) would take an exec's
 # parent along), aimed at a process of the test host's.
 t0=$(date +%s)
 cp -a "$rootfs" "$work/escroot" && cp "$escape" "$work/escroot/bh-escape" &&
   chmod 755 "$work/escroot/bh-escape" && bundle esc "$work/escroot"
+# setuid_binary's setuid-root copy: owned by the id the container's root maps to.
+root_id=$(sed -n 's/.*"uidMappings": *\[ *{[^}]*"hostID": *\([0-9]*\).*/\1/p' "$work/b-esc/config.json")
+cp "$escape" "$work/escroot/bh-escape-suid" &&
+  chown "${root_id:-0}:${root_id:-0}" "$work/escroot/bh-escape-suid" &&
+  chmod 4755 "$work/escroot/bh-escape-suid"
 hostname_before=$(hostname) core_before=$(cat /proc/sys/kernel/core_pattern)
 marker=$work/host-only-marker  # what proc_pid_root and proc_self_cwd aim at
 echo secret >"$marker"
@@ -204,11 +210,12 @@ tab=$(printf '\t')
 contained=0
 while IFS=$tab read -r name expected _; do
   case $name in
-    proc_self_exe | symlink_mount_dest | tiocsti | setuid_binary | abstract_unix | kill_host)
-      continue ;;
+    proc_self_exe | symlink_mount_dest | tiocsti | abstract_unix | kill_host) continue ;;
+    setuid_binary) as=--user=1000:1000 ;;
+    *) as="" ;;
   esac
-  line=$("$bh" --root "$root" exec --env "BH_HOST_MARKER=$marker" vesc /bh-escape run "$name" \
-    2>&1 </dev/null)
+  line=$("$bh" --root "$root" exec ${as:+"$as"} --env "BH_HOST_MARKER=$marker" vesc \
+    /bh-escape run "$name" 2>&1 </dev/null)
   observed=${line#*observed=}
   observed=${observed% result=*}
   echo "# | $name | vm | $(echo "$expected" | sed "s/|/ or /g") | $observed | ${line##*result=} |"
