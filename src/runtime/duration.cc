@@ -1,6 +1,8 @@
 #include "runtime/duration.h"
 
+#include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -77,6 +79,11 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
   }
   auto ns = static_cast<int64_t>(total);
   return std::chrono::nanoseconds(negative ? -ns : ns);
+}
+
+int PollTimeoutMs(std::chrono::nanoseconds d) {
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(d).count();
+  return static_cast<int>(std::clamp<decltype(ms)>(ms, 0, INT_MAX));
 }
 
 }  // namespace bulkhead::runtime

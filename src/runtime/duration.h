@@ -13,4 +13,8 @@ namespace bulkhead::runtime {
 // m or h; a lone "0" needs no unit.
 Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text);
 
+// The timeout poll(2) takes for a wait of d: rounded up to whole milliseconds, 0 for a wait
+// already over, at most INT_MAX.
+int PollTimeoutMs(std::chrono::nanoseconds d);
+
 }  // namespace bulkhead::runtime

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
+
 namespace bulkhead::runtime {
 namespace {
 
@@ -38,6 +40,14 @@ TEST(ParseGoDuration, Refused) {
   auto r = ParseGoDuration("5");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("\"5\""), std::string::npos) << r.error().message();
+}
+
+TEST(PollTimeoutMs, RoundsUpAndClamps) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(PollTimeoutMs(1500us), 2);
+  EXPECT_EQ(PollTimeoutMs(1s), 1000);
+  EXPECT_EQ(PollTimeoutMs(-5ms), 0);
+  EXPECT_EQ(PollTimeoutMs(std::chrono::hours(24 * 365)), INT_MAX);
 }
 
 }  // namespace

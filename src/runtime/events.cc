@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
 
 #include "base/log.h"
 #include "jail/cgroup.h"
@@ -29,11 +28,6 @@ constexpr milliseconds kOomPollPeriod{250};
 
 Status NotRunning(const std::string& id) {
   return Error("container \"" + id + "\" is not running", ESRCH);
-}
-
-int PollTimeout(Clock::duration d) {
-  auto ms = std::chrono::ceil<milliseconds>(d).count();
-  return static_cast<int>(std::clamp<decltype(ms)>(ms, 0, INT_MAX));
 }
 
 Status Stream(const ContainerState& state, const jail::Cgroup& cg, Clock::duration interval,
@@ -70,7 +64,7 @@ Status Stream(const ContainerState& state, const jail::Cgroup& cg, Clock::durati
     Clock::duration wait = next - now;
     if (!watch.ok()) wait = std::min<Clock::duration>(wait, kOomPollPeriod);
     struct pollfd fds[2] = {{init.get(), POLLIN, 0}, {watch.ok() ? watch->fd() : -1, POLLIN, 0}};
-    if (poll(fds, 2, PollTimeout(wait)) < 0 && errno != EINTR) {
+    if (poll(fds, 2, PollTimeoutMs(wait)) < 0 && errno != EINTR) {
       return Error::FromErrno("events: waiting for the container");
     }
     if (fds[1].revents & POLLIN) watch->Drain();

@@ -3,9 +3,7 @@
 // around the monitor counts the whole VM instead, guest kernel and all.
 #include <poll.h>
 
-#include <algorithm>
-#include <climits>
-
+#include "runtime/duration.h"
 #include "runtime/events_json.h"
 #include "runtime/process.h"
 #include "runtime/vm.h"
@@ -16,7 +14,6 @@ namespace bulkhead::runtime {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 constexpr auto kStatsWait = 10s;  // the guest reads three cgroup files
 
@@ -56,9 +53,8 @@ Status EventsVm(const StateStore& store, const ContainerState& state, bool once,
     }
     BH_TRY(emit(StatsEvent(state.id, *stats).dump()));
     if (once) return Ok();
-    auto ms = std::chrono::ceil<std::chrono::milliseconds>(interval).count();
     pollfd p{monitor.get(), POLLIN, 0};
-    int rc = poll(&p, 1, static_cast<int>(std::clamp<decltype(ms)>(ms, 0, INT_MAX)));
+    int rc = poll(&p, 1, PollTimeoutMs(interval));
     if (rc < 0 && errno != EINTR) return Error::FromErrno("events: waiting for the VM");
     if (rc > 0) return Ok();  // the monitor exited: the container stopped
   }
