@@ -80,9 +80,9 @@ Status AddLegacyDevices(Machine& m, const VmConfig& config, const HostFiles& fil
 
 // The relay serves the console port, the agent socket and the monitor's stdio (the
 // container's) from the event loop.
-Status AddAgent(Machine& m, HostFiles& files) {
+Status AddAgent(Machine& m, HostFiles& files, bool tty) {
   agent::RelayFds fds{std::move(files.agent_console), std::move(files.agent_listen), STDIN_FILENO,
-                      STDOUT_FILENO, STDERR_FILENO};
+                      STDOUT_FILENO, STDERR_FILENO, tty};
   BH_ASSIGN(std::unique_ptr<agent::Relay> relay, agent::Relay::Create(std::move(fds)));
   m.agent = std::move(relay);
   agent::Relay* r = m.agent.get();
@@ -135,7 +135,7 @@ Result<std::unique_ptr<Machine>> BuildMachine(const VmConfig& config, HostFiles&
   }
   BH_TRY(AddLegacyDevices(*m, config, files).Context("legacy devices"));
   BH_ASSIGN(size_t virtio_count, AddVirtioDevices(*m, config, files));
-  if (config.agent) BH_TRY(AddAgent(*m, files).Context("agent"));
+  if (config.agent) BH_TRY(AddAgent(*m, files, config.agent->tty).Context("agent"));
   BootConfig boot{GuestCmdline(config.cmdline, virtio_count), initrd, config.vcpus};
   BH_TRY(ConfigureBoot(m->memory, kernel, boot).Context("boot data"));
   BH_TRY(SetupVcpus(*m, files.kvm, kernel, config.vcpus));

@@ -56,8 +56,9 @@ Status ParseConsole(const Node& n, ConsoleConfig* c) {
 }
 
 Status ParseAgent(const Node& n, AgentConfig* a) {
-  BH_TRY(OnlyKeys(n, {"socket"}));
-  return oci::internal::ReadString(n, "socket", &a->socket);
+  BH_TRY(OnlyKeys(n, {"socket", "tty"}));
+  BH_TRY(oci::internal::ReadString(n, "socket", &a->socket));
+  return oci::internal::ReadBool(n, "tty", &a->tty);
 }
 
 // Agent mode owns the console port and the monitor's stdio (the container's).

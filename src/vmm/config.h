@@ -41,6 +41,9 @@ struct ConsoleConfig {
 // the monitor terminates itself, serving host clients on a Unix socket it creates at `socket`.
 struct AgentConfig {
   std::string socket;
+  // The monitor's stdin is the workload's terminal (a pty slave that is its controlling
+  // terminal): its size goes to the guest at start and on every SIGWINCH.
+  bool tty = false;
 };
 
 struct VmConfig {

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   std::optional<uint32_t> vcpus;
   std::optional<uint64_t> memory;
   std::vector<std::string> disks;
-  bool rng = false, no_jail = false, print_seccomp = false;
+  bool rng = false, no_jail = false, print_seccomp = false, agent_tty = false;
   std::string selftest;
   app.add_option("--config", config_path, "JSON configuration file (flags override it)");
   app.add_option("--kernel", kernel, "kernel: ELF vmlinux (PVH) or bzImage");
@@ -39,6 +39,9 @@ int main(int argc, char** argv) {
   app.add_option("--agent-socket", agent_socket,
                  "agent mode: the virtio-console port carries the host<->guest protocol; host "
                  "clients connect to this Unix socket, which the monitor creates (mode 0600)");
+  app.add_flag("--agent-tty", agent_tty,
+               "agent mode: stdin is the workload's terminal, whose size goes to the guest at "
+               "start and on SIGWINCH");
   app.add_flag("--rng", rng, "add a virtio-rng entropy device");
   app.add_flag("--no-jail", no_jail, "skip namespaces, privilege drop and seccomp (debugging only)");
   app.add_flag("--print-seccomp", print_seccomp, "print the seccomp allow-lists and exit");
@@ -82,7 +85,11 @@ int main(int argc, char** argv) {
     if (!c.ok()) return Usage(c.error().message());
     config.console = *c;
   }
-  if (!agent_socket.empty()) config.agent = AgentConfig{agent_socket};
+  if (!agent_socket.empty()) config.agent = AgentConfig{agent_socket, config.agent && config.agent->tty};
+  if (agent_tty) {
+    if (!config.agent) return Usage("--agent-tty needs agent mode (--agent-socket)");
+    config.agent->tty = true;
+  }
   config.rng = config.rng || rng;
   config.jail = !no_jail;
   if (selftest == "vcpu") config.seccomp_selftest = VmConfig::SelfTest::kVcpu;

@@ -4,6 +4,7 @@
 #include <linux/kvm.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <set>
@@ -27,6 +28,8 @@ const std::vector<SyscallRule>& EventLoopRules() {
       {"accept4", "agent mode: takes host clients on the agent socket, non-blocking and close-on-exec",
        {Eq(3, SOCK_NONBLOCK | SOCK_CLOEXEC)}},
       {"close", "agent mode: lets a host client go", {}},
+      {"ioctl", "agent mode with a terminal: reads its size to pass a resize on to the guest",
+       {Eq(1, TIOCGWINSZ)}},
       {"preadv", "virtio-blk reads straight into guest memory", {}},
       {"pwritev", "virtio-blk writes straight from guest memory", {}},
       {"fdatasync", "virtio-blk flush requests", {}},

@@ -23,10 +23,11 @@ constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
 
 void IgnoreForDelivery(int) {}
 
-// Host signals reach the event loop through a signalfd. The monitor may be pid 1
-// of its namespace, which only receives signals it has a handler for, so each
-// gets an empty handler; all are blocked before the threads exist.
-Result<UniqueFd> StopSignalFd() {
+// Host signals reach the event loop through a signalfd: the stop signals, and SIGWINCH when
+// the workload has a terminal. The monitor may be pid 1 of its namespace, which only
+// receives signals it has a handler for, so each gets an empty handler; all are blocked
+// before the threads exist.
+Result<UniqueFd> HostSignalFd(bool winch) {
   sigset_t set;
   sigemptyset(&set);
   struct sigaction sa{};
@@ -35,7 +36,11 @@ Result<UniqueFd> StopSignalFd() {
     sigaddset(&set, s);
     sigaction(s, &sa, nullptr);
   }
-  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return Error::FromErrno("blocking stop signals");
+  if (winch) {
+    sigaddset(&set, SIGWINCH);
+    sigaction(SIGWINCH, &sa, nullptr);
+  }
+  if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return Error::FromErrno("blocking host signals");
   UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!fd) return Error::FromErrno("signalfd");
   return fd;
@@ -59,13 +64,19 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
   auto loop_filter = CompilePolicy(ThreadRole::kEventLoop);
   if (!loop_filter.ok()) return Fail(loop_filter.error());
 
-  auto signals = StopSignalFd();
+  agent::Relay* relay = m.agent.get();
+  auto signals = HostSignalFd(config.agent && config.agent->tty);
   if (!signals.ok()) return Fail(signals.error());
   int sfd = signals->get();
-  auto added = m.loop.Add(sfd, [sfd] {
+  auto added = m.loop.Add(sfd, [sfd, relay] {
     signalfd_siginfo info{};
-    if (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      _exit(kExitSignalBase + static_cast<int>(info.ssi_signo));
+    while (read(sfd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      if (info.ssi_signo != SIGWINCH) _exit(kExitSignalBase + static_cast<int>(info.ssi_signo));
+      // The workload's terminal was resized: the guest's pty follows.
+      if (relay != nullptr) {
+        relay->ResizeMain();
+        RunAgent(*relay);
+      }
     }
   });
   if (!added.ok()) return Fail(added.error());
@@ -73,7 +84,6 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
   auto halt_watch = HaltWatch::Create(m.vcpus.size());
   if (!halt_watch.ok()) return Fail(halt_watch.error());
   HaltWatch* watch = halt_watch->get();
-  agent::Relay* relay = m.agent.get();
   added = m.loop.Add(watch->timer_fd(), [watch, relay] {
     if (!watch->OnTick()) return;
     // Agent mode: the guest powers off right after the main process's exit frame. Take in

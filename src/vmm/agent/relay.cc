@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -205,6 +206,8 @@ bool Relay::WantStdin() const {
 }
 
 void Relay::ReadStdin() {
+  // Keystrokes typed after a resize must not overtake it: the guest sizes its pty first.
+  if (fds_.tty && WantStdin()) ResizeMain();
   // Polled stdin gets a few reads a round; an always-ready one at most the window.
   for (int i = 0; WantStdin() && (!stdin_pollable_ || i < kReadsPerRound); ++i) {
     size_t want = std::min<size_t>({session_.MainStdinRoom(), vmproto::kMaxDataChunk, buf_.size()});
@@ -219,6 +222,16 @@ void Relay::ReadStdin() {
     session_.SpendMainStdin(static_cast<size_t>(n));
     SendToGuest(vmproto::Data{vmproto::kMainChannel, Stream::kStdin, std::vector<uint8_t>(buf_.begin(), buf_.begin() + n)});
   }
+}
+
+void Relay::ResizeMain() {
+  if (!fds_.tty || !session_.start_sent() || main_exit_ || outcome_) return;
+  winsize ws{};
+  if (ioctl(fds_.in, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) return;
+  vmproto::Resize r{vmproto::kMainChannel, ws.ws_row, ws.ws_col};
+  if (r == sent_size_) return;
+  sent_size_ = r;
+  SendToGuest(r);
 }
 
 void Relay::FlushOutput(Output& o) {

@@ -48,6 +48,9 @@ struct RelayFds {
   int in = 0;
   int out = 1;
   int err = 2;
+  // `in` is the workload's terminal: its size goes to the guest once a client sent start,
+  // and again on ResizeMain.
+  bool tty = false;
 };
 
 // How the monitor ends.
@@ -72,6 +75,11 @@ class Relay {
   // Handles what is ready, waiting up to timeout_ms for something to be. Returns how the
   // monitor must end, once it must (and the same from then on).
   std::optional<Outcome> Run(int timeout_ms);
+
+  // With a terminal (RelayFds::tty), once start went to the guest: sends the terminal's
+  // size as the main process's when it differs from the last one sent (the monitor calls it
+  // on SIGWINCH; stdin is read only after it). A size of 0x0 (none set) is not sent.
+  void ResizeMain();
 
   // The main process exited; the relay is still writing its output.
   bool main_exited() const { return main_exit_.has_value(); }
@@ -142,6 +150,7 @@ class Relay {
   ClientId next_client_ = kFirstClient;
   std::map<int, uint32_t> watched_;  // fd -> events in the epoll set
   std::optional<int> main_exit_;
+  vmproto::Resize sent_size_;  // the terminal's size the guest has (0x0: none yet)
   std::optional<Outcome> outcome_;
   std::vector<uint8_t> buf_;
 };

@@ -83,6 +83,8 @@ void Relay::HandleClient(Client& c, Message m) {
   switch (v.kind) {
     case Verdict::Kind::kForward:
       SendToGuest(m);
+      // The workload's terminal starts at the size its console has.
+      if (std::holds_alternative<vmproto::Start>(m)) ResizeMain();
       break;
     case Verdict::Kind::kRefuse:
       Refuse(c, vmproto::ChannelOf(m), v.err, v.text);

@@ -3,6 +3,7 @@
 #include "vmm/agent/relay.h"
 
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
 
 #include "vmm/agent/relay_test_rig.h"
 
@@ -234,6 +235,52 @@ TEST(AgentRelay, AGoneStdoutReaderDropsOutputButKeepsTheGuestGoing) {
   }
   // 128 KiB through a 64 KiB window: only possible because dropped output is credited.
   EXPECT_GE(CreditSum(rig.guest, 1, Stream::kStdout), 3 * kMaxDataChunk);
+}
+
+void SetSize(int fd, uint16_t rows, uint16_t cols) {
+  winsize ws{};
+  ws.ws_row = rows;
+  ws.ws_col = cols;
+  ASSERT_EQ(ioctl(fd, TIOCSWINSZ, &ws), 0) << strerror(errno);
+}
+
+TEST(AgentRelay, ATerminalsSizeGoesToTheGuestAtStartAndOnResize) {
+  Rig rig(true);
+  SetSize(rig.tty_master.get(), 31, 97);
+  rig.guest.Send(Hello{kVersion, "6.1.0-test"});
+  rig.Settle();
+  rig.relay->ResizeMain();  // before start there is no process to size
+  rig.Settle();
+  EXPECT_TRUE(rig.guest.All<Resize>().empty());
+  Peer& c = rig.Connect();
+  c.Send(Start{R"({"process":{"terminal":true}})"});
+  rig.Settle();
+  ASSERT_EQ(rig.guest.All<Resize>().size(), 1u);
+  EXPECT_EQ(rig.guest.All<Resize>()[0], (Resize{kMainChannel, 31, 97}));
+  // Start comes first: the guest sizes a process it has.
+  EXPECT_TRUE(std::holds_alternative<Start>(rig.guest.got.at(rig.guest.got.size() - 2)));
+  rig.guest.Send(vmproto::Started{kMainChannel, 100});
+  SetSize(rig.tty_master.get(), 45, 120);
+  rig.relay->ResizeMain();  // what SIGWINCH makes the monitor do
+  rig.Settle();
+  ASSERT_EQ(rig.guest.All<Resize>().size(), 2u);
+  EXPECT_EQ(rig.guest.All<Resize>()[1], (Resize{kMainChannel, 45, 120}));
+  // Typed bytes are the main stdin, output shows on the terminal.
+  ASSERT_EQ(write(rig.tty_master.get(), "ls\r", 3), 3);
+  rig.guest.Send(Data{1, Stream::kStdout, Bytes(5, 'o')});
+  rig.Settle();
+  std::string typed;
+  for (const Data& d : rig.guest.All<Data>()) typed.append(d.bytes.begin(), d.bytes.end());
+  EXPECT_EQ(typed, "ls\r");
+  EXPECT_EQ(rig.ReadAll(rig.tty_master.get()), "ooooo");
+}
+
+TEST(AgentRelay, WithoutATerminalNoSizeIsSent) {
+  Rig rig;
+  rig.Started();
+  rig.relay->ResizeMain();
+  rig.Settle();
+  EXPECT_TRUE(rig.guest.All<Resize>().empty());
 }
 
 TEST(AgentSocket, IsPrivateAndNeverReplacesAPath) {

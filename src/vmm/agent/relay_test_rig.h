@@ -7,8 +7,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -71,7 +74,9 @@ struct Peer {
 
 class Rig {
  public:
-  Rig() : guest(Direction::kHostToGuest) {
+  // With `tty` the main stdio is a pty's slave (raw), as a vm-tier container with a terminal
+  // has it, and `tty_master` is the console's end.
+  explicit Rig(bool tty = false) : guest(Direction::kHostToGuest) {
     signal(SIGPIPE, SIG_IGN);  // a reader the test closes must not kill the test
     char dir[] = "/tmp/bh-relay-test.XXXXXX";
     EXPECT_NE(mkdtemp(dir), nullptr);
@@ -96,6 +101,24 @@ class Rig {
     auto listen = ListenUnix(path);
     EXPECT_TRUE(listen.ok()) << listen.error().message();
     RelayFds fds{UniqueFd(sp[1]), std::move(*listen), stdin_r.get(), stdout_w.get(), stderr_w.get()};
+    if (tty) {
+      tty_master = UniqueFd(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+      EXPECT_TRUE(tty_master.valid() && unlockpt(tty_master.get()) == 0);
+      tty_slave = UniqueFd(ioctl(tty_master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+      EXPECT_TRUE(tty_slave.valid()) << strerror(errno);
+      termios t{};
+      tcgetattr(tty_slave.get(), &t);
+      cfmakeraw(&t);
+      tcsetattr(tty_slave.get(), TCSANOW, &t);
+      fcntl(tty_master.get(), F_SETFL, O_NONBLOCK);
+      // Three fds, as the monitor's 0, 1 and 2 are: one open file, three epoll entries.
+      tty_out = UniqueFd(fcntl(tty_slave.get(), F_DUPFD_CLOEXEC, 0));
+      tty_err = UniqueFd(fcntl(tty_slave.get(), F_DUPFD_CLOEXEC, 0));
+      fds.in = tty_slave.get();
+      fds.out = tty_out.get();
+      fds.err = tty_err.get();
+      fds.tty = true;
+    }
     auto r = Relay::Create(std::move(fds));
     EXPECT_TRUE(r.ok()) << r.error().message();
     relay = std::move(*r);
@@ -153,6 +176,7 @@ class Rig {
   std::string path;
   Peer guest;
   UniqueFd stdin_r, stdin_w, stdout_r, stdout_w, stderr_r, stderr_w;
+  UniqueFd tty_master, tty_slave, tty_out, tty_err;
   std::vector<std::unique_ptr<Peer>> clients;
   std::unique_ptr<Relay> relay;
 
