@@ -75,6 +75,11 @@ class Cgroup {
   Status Freeze();
   Status Thaw();
   Result<bool> IsFrozen() const;
+  // Moves the kernel threads in this cgroup to the root of their hierarchy. KVM attaches a
+  // per-VM worker (kvm-nx-lpage-recovery) to the cgroup of the process that made the VM;
+  // the v2 freezer cannot freeze a kernel thread, so with one inside the cgroup would never
+  // report frozen. Returns how many were moved.
+  Result<int> EvictKernelThreads();
   // Signals every process; freezes first so none can fork past the signal.
   Status KillAll(int sig);
   // Removes the directory (and any the container made below it) everywhere; retries

@@ -1,9 +1,12 @@
 // Freezing, thawing and signalling every process of a cgroup.
 #include <signal.h>
+#include <stdlib.h>
 
 #include <chrono>
+#include <cstring>
 #include <thread>
 
+#include "base/fs.h"
 #include "jail/cgroup.h"
 #include "jail/cgroup_knobs.h"
 
@@ -28,7 +31,43 @@ Status SetFrozen(const Cgroup::Dir& d, bool frozen) {
   return WriteKnob(d.path, "freezer.state", frozen ? "FROZEN" : "THAWED", "freezer");
 }
 
+// PF_KTHREAD in /proc/<pid>/stat's flags (field 9).
+constexpr unsigned long kPfKthread = 0x00200000;
+
+bool IsKernelThread(pid_t pid) {
+  Result<std::string> stat = ReadFile("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!stat.ok()) return false;
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos) return false;
+  // After ") ": state (field 3), then fields 4..8, then flags.
+  const char* p = stat->c_str() + close + 1;
+  for (int field = 3; field <= 9 && p != nullptr; ++field) {
+    while (*p == ' ') ++p;
+    if (field == 9) return (strtoul(p, nullptr, 10) & kPfKthread) != 0;
+    p = strchr(p, ' ');
+  }
+  return false;
+}
+
 }  // namespace
+
+Result<int> Cgroup::EvictKernelThreads() {
+  int moved = 0;
+  for (const Dir& d : dirs_) {
+    std::vector<pid_t> pids;
+    BH_TRY(CollectPids(d.path, &pids));
+    for (pid_t pid : pids) {
+      if (!IsKernelThread(pid)) continue;
+      std::string value = std::to_string(pid);
+      Status st = WriteKnob(d.hierarchy.mount_point, "cgroup.procs", value,
+                            "moving kernel thread " + value + " out of " + Describe());
+      // Gone meanwhile: nothing to move.
+      if (!st.ok() && st.error().errno_value() != ESRCH) return std::move(st).error();
+      if (st.ok()) ++moved;
+    }
+  }
+  return moved;
+}
 
 Status Cgroup::Freeze() {
   const Dir* d = DirFor("freezer");

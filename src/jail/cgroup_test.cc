@@ -230,6 +230,29 @@ TEST_F(CgroupHost, MemoryLimitHoldsAndOomKillsAreCounted) {
   EXPECT_TRUE(cg->Destroy().ok());
 }
 
+TEST_F(CgroupHost, EvictKernelThreadsLeavesUserProcessesWhereTheyAre) {
+  const std::string path = TestPath("evict");
+  auto created = Cgroup::Create(mounts_, path, "evict");
+  ASSERT_TRUE(created.ok()) << created.error().message();
+  Cgroup cg = std::move(*created);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  ASSERT_TRUE(cg.AddProcess(child).ok());
+  auto moved = cg.EvictKernelThreads();
+  ASSERT_TRUE(moved.ok()) << moved.error().message();
+  EXPECT_EQ(*moved, 0);
+  auto pids = cg.Pids();
+  ASSERT_TRUE(pids.ok());
+  EXPECT_EQ(*pids, std::vector<pid_t>{child});
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_TRUE(cg.Destroy().ok());
+}
+
 TEST_F(CgroupHost, OpenFindsWhatCreateMade) {
   const std::string path = TestPath("open");
   auto created = Cgroup::Create(mounts_, path, "open");

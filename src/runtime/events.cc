@@ -85,7 +85,11 @@ Status Events(const GlobalOptions& g, const std::string& id, const EventsOptions
   StateStore store(g.root);
   BH_ASSIGN(ContainerState state, store.Load(id));
   if (state.vm) {
-    if (store.StatusOf(state) != ContainerStatus::kRunning) return NotRunning(id);
+    // A paused VM cannot answer: EventsVm says so.
+    ContainerStatus status = store.StatusOf(state);
+    if (status != ContainerStatus::kRunning && status != ContainerStatus::kPaused) {
+      return NotRunning(id);
+    }
     return EventsVm(store, state, o.stats, interval, emit);
   }
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "events"));

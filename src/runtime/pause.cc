@@ -1,9 +1,10 @@
 // `pause` and `resume`: freeze and thaw every process of the container through its
-// cgroup (v1 freezer.state, v2 cgroup.freeze). `state` then reports "paused".
+// cgroup (v1 freezer.state, v2 cgroup.freeze). `state` then reports "paused". In the vm tier
+// the cgroup holds the monitor: freezing it stops the vCPUs (and the monitor's event loop),
+// so the guest stands still as a whole.
 #include "jail/cgroup.h"
 #include "runtime/container_cgroup.h"
 #include "runtime/verbs.h"
-#include "runtime/vm.h"
 
 namespace bulkhead::runtime {
 
@@ -11,7 +12,6 @@ Status Pause(const GlobalOptions& g, const std::string& id) {
   StateStore store(g.root);
   BH_ASSIGN(UniqueFd lock, store.Lock(id));
   BH_ASSIGN(ContainerState state, store.Load(id));
-  BH_TRY(RefuseVm(state, "pause"));
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "pause"));
   ContainerStatus status = store.StatusOf(state);
   // As runc: a created container can be paused too; a paused one cannot be paused again.
@@ -27,7 +27,6 @@ Status Resume(const GlobalOptions& g, const std::string& id) {
   StateStore store(g.root);
   BH_ASSIGN(UniqueFd lock, store.Lock(id));
   BH_ASSIGN(ContainerState state, store.Load(id));
-  BH_TRY(RefuseVm(state, "resume"));
   BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "resume"));
   ContainerStatus status = store.StatusOf(state);
   if (status != ContainerStatus::kPaused) {

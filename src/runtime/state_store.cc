@@ -209,10 +209,10 @@ ContainerStatus StateStore::StatusOf(const ContainerState& state) const {
   bool zombie = false;
   uint64_t start = ProcessStartTime(state.pid, &zombie);
   if (start == 0 || start != state.pid_start_time || zombie) return ContainerStatus::kStopped;
-  // The vm tier: the monitor runs from create on; start hands the guest the workload.
-  if (state.vm) return state.vm_started ? ContainerStatus::kRunning : ContainerStatus::kCreated;
   // Checked before the fifo: runc lets a created container be paused, and says "paused".
   if (ContainerFrozen(state)) return ContainerStatus::kPaused;
+  // The vm tier: the monitor runs from create on; start hands the guest the workload.
+  if (state.vm) return state.vm_started ? ContainerStatus::kRunning : ContainerStatus::kCreated;
   if (PathExists(FifoPath(state.id))) return ContainerStatus::kCreated;
   return ContainerStatus::kRunning;
 }
