@@ -50,6 +50,8 @@ std::string FormatLogLine(LogFormat format, LogLevel level, std::string_view msg
   return line;
 }
 
+bool LogEnabled(LogLevel level) { return level >= g_config.min_level; }
+
 void Log(LogLevel level, std::string_view msg) {
   if (level < g_config.min_level) return;
   std::string line = FormatLogLine(g_config.format, level, msg, NowRfc3339());

@@ -19,6 +19,8 @@ struct LogConfig {
 // Opens the log file (append); on failure logging falls back to stderr.
 void InitLogging(const LogConfig& config);
 void Log(LogLevel level, std::string_view msg);
+// Whether a message of this level would be written (to skip work only a log line needs).
+bool LogEnabled(LogLevel level);
 inline void LogError(std::string_view msg) { Log(LogLevel::kError, msg); }
 inline void LogWarning(std::string_view msg) { Log(LogLevel::kWarning, msg); }
 inline void LogDebug(std::string_view msg) { Log(LogLevel::kDebug, msg); }

@@ -12,9 +12,11 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "jail/cgroup.h"
+#include "runtime/console_pty.h"
 #include "runtime/pid_file.h"
 #include "runtime/vm.h"
 #include "runtime/vm_monitor.h"
+#include "runtime/vm_volumes.h"
 #include "vmimage/image_cache.h"
 #include "vmtier/vm_plan.h"
 
@@ -34,6 +36,18 @@ const char* OriginName(vmimage::ImageOrigin o) {
     case vmimage::ImageOrigin::kSameIdentity: return "reused (same tree)";
   }
   return "?";
+}
+
+// bulkhead-init's first console line says how far into the guest's boot it started: the
+// kernel's share of the boot, for the debug log (and the vm-tier benchmark).
+std::string GuestBootNote(const std::string& dir) {
+  Result<std::string> console = ReadFile(JoinPath(dir, kVmConsoleLog), 1 << 20);
+  if (!console.ok()) return "";
+  const std::string marker = "bulkhead-init: up ";
+  size_t at = console->find(marker);
+  if (at == std::string::npos) return "";
+  size_t end = console->find_first_of("\r\n", at);
+  return "; " + console->substr(at, end == std::string::npos ? end : end - at);
 }
 
 }  // namespace
@@ -58,12 +72,17 @@ Result<vmtier::Isolation> ResolveIsolation(const GlobalOptions& g, const oci::Co
 Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o,
                                   const VmBundle& b) {
   StateStore store(g.root);
-  BH_TRY(vmtier::CheckVmSupport(b.config, !o.console_socket.empty(), o.preserve_fds));
+  LogDebug("vm tier: creating \"" + o.id + "\"");
+  BH_TRY(vmtier::CheckVmSupport(b.config, o.preserve_fds));
+  if (b.config.process.terminal && o.console_socket.empty()) {
+    return Error("process.terminal is true but no --console-socket was given", EINVAL);
+  }
   BH_ASSIGN(vmtier::RuntimeConfig rc, LoadVmRuntimeConfig(g));
   BH_TRY(vmtier::CheckVmAssets(rc));
   BH_ASSIGN(vmtier::VmSize size, vmtier::SizeFromResources(b.config.linux.resources, rc));
+  BH_ASSIGN(std::vector<vmtier::Volume> volumes, vmtier::PlanVolumes(b.config, b.bundle));
   BH_ASSIGN(std::string start_spec,
-            vmtier::BuildStartSpec(b.config_text, o.id, rc.upper_size_mib));
+            vmtier::BuildStartSpec(b.config_text, o.id, rc.upper_size_mib, volumes));
 
   // From here on everything made is undone if a later step fails.
   BH_ASSIGN(UniqueFd lock, store.CreateDir(o.id));
@@ -77,6 +96,15 @@ Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o
   BH_ASSIGN(vmimage::HeldImage image,
             vmimage::EnsureImage(b.rootfs, cache).Context("imaging the rootfs " + b.rootfs));
   LogDebug("vm tier: rootfs image " + image.key + " " + OriginName(image.origin));
+  BH_ASSIGN(std::vector<vmimage::HeldImage> volume_images, ImageVolumes(volumes, cache, dir));
+  std::vector<int> keep_fds = {image.fd.get()};
+  std::vector<vmtier::VolumeDisk> volume_disks;
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    LogDebug("vm tier: volume " + volumes[i].source + " image " + volume_images[i].key + " " +
+             OriginName(volume_images[i].origin));
+    keep_fds.push_back(volume_images[i].fd.get());
+    volume_disks.push_back({volumes[i].serial, volume_images[i].fd.get()});
+  }
 
   std::optional<jail::Cgroup> cgroup;
   std::optional<Defer<std::function<void()>>> destroy_cgroup;
@@ -93,13 +121,24 @@ Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o
     BH_TRY(cgroup->ApplyLimits(limits).Context("the monitor's cgroup"));
   }
 
+  // With a terminal the monitor's stdio is the host end of it (and its controlling
+  // terminal); the console socket gets the master, as from runc.
+  UniqueFd tty;
+  if (b.config.process.terminal) {
+    BH_ASSIGN(tty, HandOverRawPty(o.console_socket, b.config.process.console_size, "create"));
+  }
   vmtier::MonitorPlan plan{rc.vmm,     rc.kernel,     rc.initrd, image.fd.get(),
-                           kVmAgentSocket, kVmConsoleLog, size};
+                           kVmAgentSocket, kVmConsoleLog, size,    tty.valid(),
+                           std::move(volume_disks)};
   BH_ASSIGN(pid_t monitor,
-            SpawnMonitor(vmtier::MonitorArgs(plan), dir, image.fd.get(), [&](pid_t pid) -> Status {
-              if (cgroup) return cgroup->AddProcess(pid).Context("the monitor's cgroup");
-              return Ok();
-            }));
+            SpawnMonitor(vmtier::MonitorArgs(plan), dir, keep_fds,
+                         tty.valid() ? tty.get() : -1, [&](pid_t pid) -> Status {
+                           if (cgroup) {
+                             return cgroup->AddProcess(pid).Context("the monitor's cgroup");
+                           }
+                           return Ok();
+                         }));
+  LogDebug("vm tier: monitor started, pid " + std::to_string(monitor));
   Defer kill_monitor([&] {
     if (cgroup) (void)cgroup->KillAll(SIGKILL);
     pid_t child = MonitorChild(monitor);
@@ -110,6 +149,16 @@ Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o
   BH_ASSIGN(vmproto::Hello hello,
             AwaitGuest(monitor, dir, std::chrono::seconds(rc.boot_timeout_s))
                 .Context("booting the VM of \"" + o.id + "\""));
+
+  if (LogEnabled(LogLevel::kDebug)) {
+    LogDebug("vm tier: guest up, kernel " + hello.kernel_release + GuestBootNote(dir));
+  }
+  if (cgroup) {
+    // KVM's per-VM kernel worker joined the monitor's cgroup: left there, it would keep
+    // `pause` from ever seeing the cgroup frozen.
+    Result<int> moved = cgroup->EvictKernelThreads();
+    if (!moved.ok()) LogWarning("vm tier: " + moved.error().message() + " (pause may fail)");
+  }
 
   ContainerState state;
   state.id = o.id;

@@ -6,15 +6,14 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "base/log.h"
-#include "base/scm.h"
 #include "base/unique_fd.h"
 #include "oci/process_json.h"
+#include "runtime/console_pty.h"
 #include "runtime/pid_file.h"
 #include "runtime/process.h"
 #include "runtime/vm.h"
@@ -23,34 +22,6 @@
 namespace bulkhead::runtime {
 
 namespace {
-
-// The host's end of the process's terminal: a pty whose master goes to the console socket
-// (runc's protocol: the pty's name, the fd as SCM_RIGHTS) and whose slave the stand-in
-// relays. The slave is raw: the terminal that edits and echoes is the guest's.
-Result<UniqueFd> HandOverPty(const std::string& console_socket, const oci::Process& process) {
-  BH_ASSIGN(UniqueFd console, ConnectUnix(console_socket).Context("--console-socket"));
-  UniqueFd master(open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!master.valid()) return Error::FromErrno("exec: opening /dev/ptmx");
-  int unlock = 0, ptn = 0;
-  if (ioctl(master.get(), TIOCSPTLCK, &unlock) != 0 || ioctl(master.get(), TIOCGPTN, &ptn) != 0) {
-    return Error::FromErrno("exec: setting up the pty");
-  }
-  UniqueFd slave(ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!slave.valid()) return Error::FromErrno("exec: opening the pty's peer");
-  termios t{};
-  if (tcgetattr(slave.get(), &t) != 0) return Error::FromErrno("exec: reading the pty's modes");
-  cfmakeraw(&t);
-  if (tcsetattr(slave.get(), TCSANOW, &t) != 0) return Error::FromErrno("exec: a raw pty");
-  if (process.console_size) {
-    winsize ws{};
-    ws.ws_row = static_cast<unsigned short>(process.console_size->height);
-    ws.ws_col = static_cast<unsigned short>(process.console_size->width);
-    if (ioctl(slave.get(), TIOCSWINSZ, &ws) != 0) return Error::FromErrno("exec: the pty's size");
-  }
-  BH_TRY(SendWithFd(console.get(), "/dev/pts/" + std::to_string(ptn), master.get())
-             .Context("sending the pty master to the console socket"));
-  return slave;
-}
 
 // The stand-in's life in a child: with a terminal it leads a session whose controlling
 // terminal is the pty, so a resize reaches it as SIGWINCH.
@@ -93,7 +64,7 @@ Result<int> ExecVm(const StateStore& store, const ContainerState& state,
   BH_ASSIGN(vmtier::AgentClient client, ConnectVmAgent(store, state));
   UniqueFd tty;
   if (process.terminal) {
-    BH_ASSIGN(tty, HandOverPty(o.console_socket, process));
+    BH_ASSIGN(tty, HandOverRawPty(o.console_socket, process.console_size, "exec"));
   }
   BH_ASSIGN(vmtier::OpenedExec opened,
             vmtier::OpenExec(client, spec).Context("exec in container \"" + state.id + "\""));

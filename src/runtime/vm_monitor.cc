@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,7 +61,8 @@ void Reap(pid_t pid) {
 }  // namespace
 
 Result<pid_t> SpawnMonitor(const std::vector<std::string>& argv, const std::string& dir,
-                           int keep_fd, const std::function<Status(pid_t)>& before_exec) {
+                           const std::vector<int>& keep_fds, int tty,
+                           const std::function<Status(pid_t)>& before_exec) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -77,7 +79,12 @@ Result<pid_t> SpawnMonitor(const std::vector<std::string>& argv, const std::stri
     char b = 0;
     int err = 0;
     if (RetryEintr([&] { return read(go_r.get(), &b, 1); }) != 1) _exit(127);
-    if (chdir(dir.c_str()) != 0 || fcntl(keep_fd, F_SETFD, 0) != 0) {
+    bool kept = true;
+    for (int fd : keep_fds) kept = kept && fcntl(fd, F_SETFD, 0) == 0;
+    if (chdir(dir.c_str()) != 0 || !kept) {
+      err = errno;
+    } else if (tty >= 0 && (setsid() < 0 || ioctl(tty, TIOCSCTTY, 0) != 0 ||
+                            dup2(tty, 0) < 0 || dup2(tty, 1) < 0 || dup2(tty, 2) < 0)) {
       err = errno;
     } else {
       execv(args[0], args.data());

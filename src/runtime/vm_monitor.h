@@ -14,11 +14,14 @@
 
 namespace bulkhead::runtime {
 
-// Forks and execs argv (argv[0] a path) in `dir`, with `keep_fd` inherited and stdio ours.
+// Forks and execs argv (argv[0] a path) in `dir`, with `keep_fds` inherited and stdio ours,
+// or, given a `tty` (a pty slave), stdio on the tty, which becomes the controlling terminal
+// of a new session the monitor leads (so its resizes reach the monitor as SIGWINCH).
 // `before_exec` runs in the parent while the child waits (joining the cgroup); when it
 // fails, or exec does, the child is killed and reaped. Returns once the exec happened.
 Result<pid_t> SpawnMonitor(const std::vector<std::string>& argv, const std::string& dir,
-                           int keep_fd, const std::function<Status(pid_t)>& before_exec);
+                           const std::vector<int>& keep_fds, int tty,
+                           const std::function<Status(pid_t)>& before_exec);
 
 // Waits until the guest said hello on the agent socket (`dir`/agent.sock). A monitor that
 // exits first, or a guest that stays silent past `timeout`, is an error that quotes the end

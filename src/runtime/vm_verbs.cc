@@ -4,7 +4,9 @@
 #include <signal.h>
 
 #include "base/fs.h"
+#include "base/log.h"
 #include "jail/cgroup.h"
+#include "runtime/container_cgroup.h"
 #include "runtime/process.h"
 #include "runtime/vm.h"
 #include "runtime/vm_monitor.h"
@@ -45,6 +47,11 @@ Status AwaitStarted(vmtier::AgentClient& client) {
 }  // namespace
 
 Result<vmtier::AgentClient> ConnectVmAgent(const StateStore& store, const ContainerState& state) {
+  // A frozen monitor accepts the connection but never answers.
+  if (ContainerFrozen(state)) {
+    return Error("container \"" + state.id + "\" is paused: its VM answers nothing until resumed",
+                 EAGAIN);
+  }
   BH_ASSIGN(vmtier::AgentClient client,
             vmtier::AgentClient::Connect(JoinPath(store.Dir(state.id), kVmAgentSocket)));
   BH_TRY(client.AwaitHello(kHelloWait).Context("waiting for the guest's hello"));
@@ -66,7 +73,9 @@ Status StartVm(const StateStore& store, ContainerState& state) {
   Status st = [&]() -> Status {
     BH_ASSIGN(vmtier::AgentClient client, ConnectVmAgent(store, state));
     BH_TRY(client.Send(vmproto::Start{spec}));
-    return AwaitStarted(client);
+    BH_TRY(AwaitStarted(client));
+    LogDebug("vm tier: workload started");
+    return Ok();
   }();
   if (!st.ok()) {
     (void)StopVm(state);

@@ -142,6 +142,10 @@ Status Agent::StartContainer(const vmproto::Start& m) {
   BH_ASSIGN(StartSpec spec, ParseStartSpec(m.spec_json, kRootDir).Context("start spec"));
   BH_ASSIGN(std::string disk, FindDiskBySerial(kSysBlock, kRootfsSerial));
   BH_TRY(AssembleRoot("/dev/" + disk, spec.guest.upper_size_mib));
+  for (const GuestVolume& v : spec.guest.volumes) {
+    BH_ASSIGN(std::string vdisk, FindDiskBySerial(kSysBlock, v.serial));
+    BH_TRY(MountVolume("/dev/" + vdisk, v.path));
+  }
   bool terminal = spec.config.process.terminal;
   BH_ASSIGN(Container c, Container::Prepare(std::move(spec)));
   container_.emplace(std::move(c));

@@ -87,4 +87,11 @@ Status AssembleRoot(const std::string& disk, uint64_t upper_mib) {
   return Ok();
 }
 
+Status MountVolume(const std::string& disk, const std::string& path) {
+  BH_TRY(MakeDir(kVolumesDir));
+  BH_TRY(MakeDir(path));
+  return Mount(disk.c_str(), path.c_str(), "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, "")
+      .Context("the volume image " + disk);
+}
+
 }  // namespace bulkhead::vminit

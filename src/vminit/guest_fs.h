@@ -26,4 +26,8 @@ void EnsureStdio();
 // `upper_mib` MiB at kScratchDir, and the overlay of both at kRootDir.
 Status AssembleRoot(const std::string& disk, uint64_t upper_mib);
 
+// Mounts the erofs image on `disk` (/dev/vdX) read-only at `path` (made if missing): a
+// volume, which the container's bind mount then takes from there.
+Status MountVolume(const std::string& disk, const std::string& path);
+
 }  // namespace bulkhead::vminit

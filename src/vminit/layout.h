@@ -26,6 +26,10 @@ inline constexpr char kUpperDir[] = "/run/bulkhead/rw/upper";
 inline constexpr char kWorkDir[] = "/run/bulkhead/rw/work";
 inline constexpr char kRootDir[] = "/run/bulkhead/root";
 
+// Read-only volumes (bind mounts of host paths): each is an erofs image on a disk of its own
+// (serial "vol<n>"), mounted at kVolumesDir/<n>, from where the container binds it.
+inline constexpr char kVolumesDir[] = "/run/bulkhead/volumes";
+
 // The overlay's upper tmpfs when the start spec names no size: the container's writes live
 // in guest RAM, so it is small unless the host asks for more.
 inline constexpr uint64_t kDefaultUpperMib = 64;

@@ -5,6 +5,7 @@
 // off: PID 1 never exits (that would panic the kernel).
 #include <sys/reboot.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -84,5 +85,11 @@ int main() {
     std::fprintf(stderr, "bulkhead-init: runs only as PID 1 of a bulkhead VM\n");
     return 2;
   }
+  // The first line on the guest's console: how far into its boot the kernel handed over
+  // (the runtime's debug log and the vm-tier benchmark read it from console.log).
+  struct timespec up {};
+  clock_gettime(CLOCK_BOOTTIME, &up);
+  std::fprintf(stderr, "bulkhead-init: up %ld.%03ld s into the guest's boot\n",
+               static_cast<long>(up.tv_sec), up.tv_nsec / 1000000);
   bulkhead::vminit::Main();
 }

@@ -1,5 +1,6 @@
 #include "vminit/spec.h"
 
+#include <algorithm>
 #include <set>
 
 #include "oci/json_reader.h"
@@ -47,8 +48,30 @@ Status CheckProcess(const oci::Process& p, std::string_view where) {
   return Ok();
 }
 
+// serial: [a-z0-9]{1,20}, as the monitor's disk ids; path: <kVolumesDir>/<digits>.
+Status ParseVolume(const Node& n, GuestVolume* out) {
+  BH_TRY(OnlyKeys(n, {"serial", "path"}));
+  BH_TRY(oci::internal::ReadString(n, "serial", &out->serial));
+  BH_TRY(oci::internal::ReadString(n, "path", &out->path));
+  bool serial_ok = !out->serial.empty() && out->serial.size() <= 20 &&
+                   std::all_of(out->serial.begin(), out->serial.end(), [](char c) {
+                     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+                   });
+  if (!serial_ok) return Error("guest.volumes: bad serial \"" + out->serial + "\"", EINVAL);
+  const std::string prefix = std::string(kVolumesDir) + "/";
+  std::string name = out->path.substr(std::min(out->path.size(), prefix.size()));
+  bool path_ok = out->path.compare(0, prefix.size(), prefix) == 0 && !name.empty() &&
+                 name.size() <= 3 &&
+                 std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!path_ok) {
+    return Error("guest.volumes: path \"" + out->path + "\" is not " + prefix + "<n>", EINVAL);
+  }
+  return Ok();
+}
+
 Status ParseGuest(const Node& n, GuestFacts* out) {
-  BH_TRY(OnlyKeys(n, {"upper_size_mib"}));
+  BH_TRY(OnlyKeys(n, {"upper_size_mib", "volumes"}));
+  BH_TRY(oci::internal::ReadList(n, "volumes", &out->volumes, &ParseVolume));
   BH_TRY(oci::internal::ReadInt(n, "upper_size_mib", &out->upper_size_mib));
   if (out->upper_size_mib == 0 || out->upper_size_mib > kMaxUpperMib) {
     return Error("guest.upper_size_mib: " + std::to_string(out->upper_size_mib) +

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "base/result.h"
@@ -12,8 +13,16 @@
 
 namespace bulkhead::vminit {
 
+// A read-only volume: the disk with this serial holds an erofs image, mounted at `path`
+// (a directory right below kVolumesDir), from where the config's bind mount takes it.
+struct GuestVolume {
+  std::string serial;
+  std::string path;
+};
+
 struct GuestFacts {
   uint64_t upper_size_mib = 0;  // the overlay's upper tmpfs
+  std::vector<GuestVolume> volumes;
 };
 
 struct StartSpec {
@@ -22,7 +31,7 @@ struct StartSpec {
   GuestFacts guest;
 };
 
-// Parses and checks a start spec: {"id", "config", "guest": {"upper_size_mib"}}. Unknown
+// Parses and checks a start spec: {"id", "config", "guest": {"upper_size_mib", "volumes"}}. Unknown
 // keys outside "config" are refused (host and guest ship together, so one is a mismatch);
 // inside it they are ignored, as the runtime spec allows. The config must validate and have
 // a process with args; its root.path is set to `root_dir`, and its hooks are dropped because

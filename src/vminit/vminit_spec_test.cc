@@ -47,6 +47,35 @@ TEST(StartSpec, IdAndGuestFacts) {
   EXPECT_EQ(r->guest.upper_size_mib, 512u);
 }
 
+TEST(StartSpec, Volumes) {
+  Result<StartSpec> r = ParseStartSpec(
+      R"({"guest":{"volumes":[{"serial":"vol0","path":"/run/bulkhead/volumes/0"},)"
+      R"({"serial":"vol1","path":"/run/bulkhead/volumes/1"}]},"config":)" + Config() + "}",
+      kRoot);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(r->guest.volumes.size(), 2u);
+  EXPECT_EQ(r->guest.volumes[1].serial, "vol1");
+  EXPECT_EQ(r->guest.volumes[1].path, "/run/bulkhead/volumes/1");
+  auto with = [](const std::string& volume) {
+    return ErrorOf(R"({"guest":{"volumes":[)" + volume + R"(]},"config":)" + Config() + "}");
+  };
+  // Paths stay directly below the volumes directory; serials are the monitor's disk ids.
+  for (const char* bad : {"/run/bulkhead/volumes/../root", "/run/bulkhead/volumes/", "/etc",
+                          "/run/bulkhead/volumes/0/x", "/run/bulkhead/volumes/1234"}) {
+    EXPECT_NE(with(std::string(R"({"serial":"vol0","path":")") + bad + R"("})")
+                  .find("is not /run/bulkhead/volumes/<n>"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_EQ(with(R"({"serial":"../x","path":"/run/bulkhead/volumes/0"})"),
+            "guest.volumes: bad serial \"../x\"");
+  EXPECT_EQ(with(R"({"serial":"vol0"})"),
+            "guest.volumes: path \"\" is not /run/bulkhead/volumes/<n>");
+  EXPECT_NE(with(R"({"serial":"vol0","path":"/run/bulkhead/volumes/0","x":1})")
+                .find("unknown key \"x\""),
+            std::string::npos);
+}
+
 TEST(StartSpec, RefusesWhatIsNotASpec) {
   EXPECT_NE(ErrorOf("{not json").find("parse error"), std::string::npos) << ErrorOf("{not json");
   EXPECT_EQ(ErrorOf("[]"), "start spec: (document): expected an object, got an array");

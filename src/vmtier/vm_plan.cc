@@ -45,34 +45,21 @@ Result<VmSize> SizeFromResources(const std::optional<oci::Resources>& resources,
   return size;
 }
 
-Status CheckVmSupport(const oci::Config& config, bool console_socket, int preserve_fds) {
+Status CheckVmSupport(const oci::Config& config, int preserve_fds) {
   auto unsupported = [](const std::string& what) {
     return Error(what + ": not supported in the vm tier yet (docs/vm-tier.md)", ENOTSUP);
   };
-  if (config.process.terminal || console_socket) {
-    return unsupported("process.terminal / --console-socket (a terminal for the workload)");
-  }
   if (preserve_fds > 0) return unsupported("--preserve-fds");
   const oci::Hooks& h = config.hooks;
   if (!h.prestart.empty() || !h.create_runtime.empty() || !h.create_container.empty() ||
       !h.start_container.empty() || !h.poststart.empty() || !h.poststop.empty()) {
     return unsupported("hooks");
   }
-  for (size_t i = 0; i < config.mounts.size(); ++i) {
-    const oci::Mount& m = config.mounts[i];
-    bool bind = m.type == "bind" ||
-                std::find(m.options.begin(), m.options.end(), "bind") != m.options.end() ||
-                std::find(m.options.begin(), m.options.end(), "rbind") != m.options.end();
-    if (bind) {
-      return unsupported("mounts[" + std::to_string(i) + "] (" + m.destination +
-                         "): bind mounts of host paths");
-    }
-  }
   return Ok();
 }
 
 std::vector<std::string> MonitorArgs(const MonitorPlan& plan) {
-  return {plan.vmm,
+  std::vector<std::string> args = {plan.vmm,
           "--kernel", plan.kernel,
           "--initrd", plan.initrd,
           "--vcpus", std::to_string(plan.size.vcpus),
@@ -82,6 +69,12 @@ std::vector<std::string> MonitorArgs(const MonitorPlan& plan) {
           "--serial", "file:" + plan.serial_log,
           "--agent-socket", plan.agent_socket,
           "--rng"};
+  for (const VolumeDisk& v : plan.volumes) {
+    args.push_back("--disk");
+    args.push_back("id=" + v.serial + ",path=/proc/self/fd/" + std::to_string(v.fd) + ",ro");
+  }
+  if (plan.tty) args.push_back("--agent-tty");
+  return args;
 }
 
 std::string GuestId(const std::string& id) {
@@ -97,16 +90,29 @@ std::string GuestId(const std::string& id) {
 }
 
 Result<std::string> BuildStartSpec(std::string_view config_json, const std::string& id,
-                                   uint64_t upper_size_mib) {
+                                   uint64_t upper_size_mib, const std::vector<Volume>& volumes) {
   BH_ASSIGN(nlohmann::json config, oci::internal::ParseDocument(config_json).Context("config.json"));
   if (!config.is_object()) return Error("config.json: not a JSON object", EINVAL);
   nlohmann::json& root = config["root"];
   if (!root.is_object()) root = nlohmann::json::object();
   root["path"] = vminit::kRootDir;
   config.erase("hooks");
+  nlohmann::json guest_volumes = nlohmann::json::array();
+  for (const Volume& v : volumes) {
+    nlohmann::json* mounts = config.contains("mounts") ? &config["mounts"] : nullptr;
+    if (mounts == nullptr || !mounts->is_array() || v.mount_index >= mounts->size() ||
+        !(*mounts)[v.mount_index].is_object()) {
+      return Error("config.json: mounts[" + std::to_string(v.mount_index) + "] is not there",
+                   EINVAL);
+    }
+    (*mounts)[v.mount_index]["source"] = v.GuestSource();
+    guest_volumes.push_back({{"serial", v.serial}, {"path", v.guest_dir}});
+  }
+  nlohmann::json guest = {{"upper_size_mib", upper_size_mib}};
+  if (!volumes.empty()) guest["volumes"] = std::move(guest_volumes);
   nlohmann::json spec = {{"id", GuestId(id)},
                          {"config", std::move(config)},
-                         {"guest", {{"upper_size_mib", upper_size_mib}}}};
+                         {"guest", std::move(guest)}};
   return spec.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -12,6 +12,7 @@
 #include "base/result.h"
 #include "oci/config.h"
 #include "vmtier/runtime_config.h"
+#include "vmtier/volumes.h"
 
 namespace bulkhead::vmtier {
 
@@ -28,8 +29,14 @@ Result<VmSize> SizeFromResources(const std::optional<oci::Resources>& resources,
                                  const RuntimeConfig& config);
 
 // Features the vm tier does not carry into the guest yet: each is refused at create with an
-// error naming it rather than silently dropped.
-Status CheckVmSupport(const oci::Config& config, bool console_socket, int preserve_fds);
+// error naming it rather than silently dropped (bind mounts: PlanVolumes).
+Status CheckVmSupport(const oci::Config& config, int preserve_fds);
+
+// A volume's image as the monitor gets it: an inherited fd, the disk's serial.
+struct VolumeDisk {
+  std::string serial;
+  int fd = -1;
+};
 
 struct MonitorPlan {
   std::string vmm;
@@ -39,17 +46,23 @@ struct MonitorPlan {
   std::string agent_socket;
   std::string serial_log;    // the guest kernel's console
   VmSize size;
+  bool tty = false;          // the monitor's stdio is the workload's terminal
+  std::vector<VolumeDisk> volumes;  // read-only disks after the rootfs
 };
 
-// argv for bulkhead-vmm in agent mode; the rootfs image is the read-only disk "rootfs",
-// opened through /proc/self/fd so the monitor uses exactly the image that is held.
+// argv for bulkhead-vmm in agent mode; the rootfs image is the read-only disk "rootfs" and
+// each volume's a read-only disk named by its serial, all opened through /proc/self/fd so
+// the monitor uses exactly the images that are held.
 std::vector<std::string> MonitorArgs(const MonitorPlan& plan);
 
-// The start frame's JSON: {"id", "config", "guest": {"upper_size_mib"}}, where config is the
-// bundle's config.json with root.path set to the guest's overlay and hooks left out (they
-// run on the host). The id is made to fit the guest's rules for a cgroup name.
+// The start frame's JSON: {"id", "config", "guest": {"upper_size_mib", "volumes"}}, where
+// config is the bundle's config.json with root.path set to the guest's overlay, each
+// volume's mount source set to where the guest mounts its image, and hooks left out (they
+// run on the host); guest.volumes lists the disks ({"serial", "path"}) to mount. The id is
+// made to fit the guest's rules for a cgroup name.
 Result<std::string> BuildStartSpec(std::string_view config_json, const std::string& id,
-                                   uint64_t upper_size_mib);
+                                   uint64_t upper_size_mib,
+                                   const std::vector<Volume>& volumes = {});
 
 // The guest's name for the container: [A-Za-z0-9_.-], 1..64 characters.
 std::string GuestId(const std::string& id);
