@@ -16,28 +16,8 @@ CTD=$H_TMP/containerd
 SOCK=$CTD/c.sock
 NS=bh-it-containerd-$$   # the shim keeps runc state in /run/containerd/runc/$NS
 mkdir -p "$CTD"
-cat >"$CTD/config.toml" <<EOF
-version = 2
-root = "$CTD/root"
-state = "$CTD/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.internal.v1.opt",
-  "io.containerd.tracing.processor.v1.otlp",
-]
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = "$SOCK.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-EOF
+source "$(dirname "$0")/../lib/containerd_config.sh"
+containerd_config "$CTD" "$SOCK" >"$CTD/config.toml"
 
 containerd --config "$CTD/config.toml" >"$CTD/containerd.log" 2>&1 &
 CTD_PID=$!

@@ -18,10 +18,11 @@ initrd=$build/lib/bulkhead/initrd.img
 reaper=$build/tests/vmtier/bh-subreaper
 escape=$build/tests/security/bh-escape
 recv=$build/tests/vmtier/bh-console-recv
+peer=$build/tests/vmm/bh-vmm-agent-peer
 
 skip() { echo "skipped: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-for f in "$runtime" "$vmm" "$reaper" "$escape" "$recv"; do
+for f in "$runtime" "$vmm" "$reaper" "$escape" "$recv" "$peer"; do
   [ -x "$f" ] || skip "$f not built"
 done
 [ -f "$initrd" ] || skip "$initrd not built (ninja vm-initrd)"
@@ -46,6 +47,11 @@ mkfs=$(command -v mkfs.erofs) || fail "mkfs.erofs is installed (tools/deps.sh: e
 #   esc:  the vm tier by annotation, the hardened defaults as they are; the escape attempts
 #         are exec'd into it
 #   killhost: the same, running the kill_host attempt as the container's init
+#   tty:  the vm tier by annotation, on a terminal: prints its size, reads a line, prints
+#         the size again and what it read, exits 5
+#   vol:  the vm tier by annotation with two read-only volumes (a directory, a file; paths
+#         filled in by in-host.sh): prints them, tries to write to both
+#   volrw: the same directory bound writable, which the vm tier refuses
 out=$(cd "$tmp" && "$runtime" spec 2>&1) || fail "bulkhead spec writes a config" "$out"
 mkdir -p "$tmp/configs"
 python3 - "$tmp/config.json" "$tmp/configs" <<'PY' || fail "the test configs are written"
@@ -53,9 +59,11 @@ import copy, json, sys
 base = json.load(open(sys.argv[1]))
 base["root"] = {"path": "@ROOTFS@", "readonly": True}
 base["linux"]["resources"]["memory"] = {"limit": 128 << 20}
-def write(name, args, annotation=None, pid_ns=True, env=()):
+def write(name, args, annotation=None, pid_ns=True, env=(), terminal=False, mounts=()):
     c = copy.deepcopy(base)
+    c["mounts"] += list(mounts)
     c["process"]["args"] = args
+    c["process"]["terminal"] = terminal
     c["process"]["env"] += list(env)
     if annotation is not None:
         c["annotations"] = {"run.bulkhead.isolation": annotation}
@@ -70,12 +78,27 @@ write("life", ["sleep", "100"], pid_ns=False)
 write("bad", ["true"], "bogus")
 write("esc", ["sleep", "1000"], "vm")
 write("killhost", ["/bh-escape", "run", "kill_host"], "vm", env=["BH_HOST_PID=@VICTIM@"])
+write("tty", ["sh", "-c", 'stty size; read x; stty size; echo "got $x"; '
+              'test -t 0 && echo on-a-tty; exit 5'], "vm", terminal=True)
+# Destinations the image has: the hardened defaults' user namespace cannot make new ones in
+# a root owned by the host's root, in either tier.
+vol_dir = {"destination": "/home", "type": "bind", "source": "@VOLDIR@", "options": ["rbind", "ro"]}
+vol_file = {"destination": "/etc/hostname", "type": "bind", "source": "@VOLFILE@",
+            "options": ["bind", "ro"]}
+write("vol", ["sh", "-c", "cat /home/greeting /etc/hostname; md5sum /home/blob; "
+              "touch /home/new 2>/dev/null || echo data-ro; "
+              "(echo y >>/etc/hostname) 2>/dev/null || echo conf-ro"], "vm",
+      mounts=[vol_dir, vol_file])
+write("volrw", ["true"], "vm", mounts=[dict(vol_dir, options=["rbind", "rw"])])
 PY
+
+# The hostile guest's initrd: bh-vmm-agent-peer as /init says hello, then garbage.
+bash "$src/tools/vm-initrd.sh" "$tmp/hostile.img" "$peer" || fail "the hostile guest's initrd is built"
 
 if bash "$src/tools/kvm-usable.sh"; then
   echo "# KVM boots Linux here: running the cases directly"
   sh "$src/tests/vmtier/in-host.sh" "$runtime" "$vmm" "$kdir/vmlinux" "$initrd" \
-    "$(readlink -f "$rootfs")" "$tmp/configs" "$reaper" "$escape" "$recv"
+    "$(readlink -f "$rootfs")" "$tmp/configs" "$reaper" "$escape" "$recv" "$tmp/hostile.img"
   exit $?
 fi
 
@@ -86,10 +109,11 @@ bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 --stall 300 \
   --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs" \
   --dir "$tmp/configs:/bh/configs" --file "$reaper:/bh/bh-subreaper" \
   --file "$escape:/bh/bh-escape" --file "$recv:/bh/bh-console-recv" \
+  --file "$tmp/hostile.img:/bh/hostile.img" \
   --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
   --file "$src/tests/vmtier/in-host.sh:/bh/tests/vmtier/in-host.sh" \
   -- sh /bh/tests/vmtier/in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux /bh/initrd.img \
-  /bh/rootfs /bh/configs /bh/bh-subreaper /bh/bh-escape /bh/bh-console-recv
+  /bh/rootfs /bh/configs /bh/bh-subreaper /bh/bh-escape /bh/bh-console-recv /bh/hostile.img
 rc=$?
 . "$src/tests/integration/lib/test_host_verdict.sh"
 test_host_verdict "$rc"

@@ -3,7 +3,8 @@
 # in-host.sh source it from ../lib/tap.sh beside them, and the test host gets the same layout.
 #
 # ok NAME; not_ok NAME [DETAIL]; check NAME DETAIL COMMAND...; tally FILE (counts the ok / not ok
-# lines another program wrote); tap_summary prints "N passed, M failed" and fails when M > 0.
+# lines another program wrote); tap_summary prints "N passed, M failed" and fails when M > 0;
+# wait_for SECONDS COMMAND... polls COMMAND every 0.1 s until it succeeds or the time is up.
 pass=0 fail=0
 
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
@@ -26,4 +27,14 @@ tally() {
 tap_summary() {
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
+}
+wait_for() {
+  _n=$(($1 * 10))
+  shift
+  while [ $_n -gt 0 ]; do
+    "$@" && return 0
+    sleep 0.1
+    _n=$((_n - 1))
+  done
+  return 1
 }

@@ -6,6 +6,10 @@
 //                               answers started, sends start's payload as the main process's
 //                               stdout, then exit 7
 //   agent-peer guest garbage    in the test guest: writes bytes that are no frame, then waits
+//   agent-peer guest betray     says hello as bulkhead-init would, then answers start with
+//                               bytes that are no frame. Run as a VM's /init (pid 1, no
+//                               arguments) it mounts devtmpfs and does this: the hostile
+//                               guest of the vm tier's test (tests/vmtier/in-host.sh)
 //   agent-peer client SOCKET PAYLOAD [TIMEOUT]
 //                               in the test host: connects to the monitor's agent socket
 //                               (waiting for it to appear), waits for hello, sends start with
@@ -15,6 +19,7 @@
 // out, 2 bad usage or setup.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/utsname.h>
@@ -102,11 +107,20 @@ int Guest(const std::string& mode) {
     tcdrain(fd);
     for (;;) pause();
   }
-  if (mode != "echo") return Fail("unknown guest mode " + mode);
+  if (mode != "echo" && mode != "betray") return Fail("unknown guest mode " + mode);
   utsname u{};
   uname(&u);
   if (!Send(fd, MakeHello(u.release))) return Fail("sending hello");
   Decoder decoder(Direction::kHostToGuest);
+  if (mode == "betray") {
+    if (!Receive(fd, decoder)) return 1;
+    // A frame header whose magic is wrong and whose length is huge, then noise.
+    std::vector<uint8_t> junk(4096);
+    for (size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<uint8_t>(0xff - i * 7);
+    if (!WriteAll(fd, junk)) return Fail("write");
+    tcdrain(fd);
+    for (;;) pause();
+  }
   std::string payload;
   for (;;) {
     auto m = Receive(fd, decoder);
@@ -162,6 +176,13 @@ int Client(const std::string& path, const std::string& payload) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (getpid() == 1 && argc == 1) {
+    // A VM's init: nothing is mounted yet, and returning would panic the guest.
+    mount("devtmpfs", "/dev", "devtmpfs", 0, nullptr);
+    deadline = time(nullptr) + 3600;
+    Guest("betray");
+    for (;;) pause();
+  }
   std::string role = argc > 1 ? argv[1] : "";
   if (role == "guest" && argc == 3) {
     deadline = time(nullptr) + 600;
@@ -173,6 +194,6 @@ int main(int argc, char** argv) {
     deadline = time(nullptr) + timeout;
     return Client(argv[2], argv[3]);
   }
-  fprintf(stderr, "usage: agent-peer guest echo|garbage | agent-peer client SOCKET PAYLOAD [TIMEOUT]\n");
+  fprintf(stderr, "usage: agent-peer guest echo|garbage|betray | agent-peer client SOCKET PAYLOAD [TIMEOUT]\n");
   return 2;
 }

@@ -3,30 +3,22 @@
 # bulkhead on vm-tier containers, where /dev/kvm boots Linux (inside the test host, busybox
 # only, or directly on a host with real KVM).
 #
-#   sh in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE CONSOLE_RECV
+#   sh in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE CONSOLE_RECV \
+#      HOSTILE_INITRD
+#
+# HOSTILE_INITRD: an initrd whose /init says hello and answers start with garbage.
 #
 # Output: TAP-style "ok - " / "not ok - " lines, then "N passed, M failed"; exit status 1
 # when anything failed.
 set -u
-usage="in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE CONSOLE_RECV"
-[ $# -eq 9 ] || { echo "usage: $usage" >&2; exit 2; }
-bh=$1 vmm=$2 kernel=$3 initrd=$4 rootfs=$5 configs=$6 reaper=$7 escape=$8 recv=$9
+usage="in-host.sh BULKHEAD VMM VMLINUX INITRD ROOTFS CONFIGS_DIR SUBREAPER ESCAPE CONSOLE_RECV HOSTILE_INITRD"
+[ $# -eq 10 ] || { echo "usage: $usage" >&2; exit 2; }
+bh=$1 vmm=$2 kernel=$3 initrd=$4 rootfs=$5 configs=$6 reaper=$7 escape=$8 recv=$9 hostile=${10}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bh-vmtier.XXXXXX")
 root=$work/state
 images=$work/images
 start_s=$(date +%s)
 . "$(dirname "$0")/../lib/tap.sh"
-# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s.
-wait_for() {
-  n=$(($1 * 10))
-  shift
-  while [ $n -gt 0 ]; do
-    "$@" && return 0
-    sleep 0.1
-    n=$((n - 1))
-  done
-  return 1
-}
 # bundle NAME [ROOTFS]
 bundle() {
   mkdir -p "$work/b-$1"
@@ -44,7 +36,7 @@ cat >"$work/runtime.json" <<JSON
 JSON
 export BULKHEAD_RUNTIME_CONFIG="$work/runtime.json"
 ln -s "$bh" "$work/bulkhead-vm"
-for b in run life bad; do bundle "$b"; done
+for b in run life bad tty; do bundle "$b"; done
 
 # --- bulkhead run: output and exit status come through the VM ------------------------------
 t0=$(date +%s)
@@ -62,6 +54,28 @@ check "run: nothing left (state dir, monitor)" "$(ls -A "$root" 2>&1)" \
 inodes=$(image_inodes)
 check "run: the rootfs became one erofs image" "images: $(ls -l "$images" 2>&1)" \
   [ "$(echo $inodes | wc -w)" = 1 ]
+
+# --- a terminal for the container's own process, from a console socket ----------------------
+# bh-console-recv plays the shim: it sets 31x97, waits for that size to show, resizes to
+# 45x120 and types "go".
+"$recv" "$work/run-tty.sock" "$work/run-tty.out" 31 97 45 120 &
+recv_pid=$!
+wait_for 10 test -S "$work/run-tty.sock"
+"$bh" --root "$root" run --console-socket "$work/run-tty.sock" -b "$work/b-tty" vtty \
+  </dev/null >"$work/run-tty.stdout" 2>&1
+rc=$?
+wait_for 20 dead "$recv_pid"
+diag="exit $rc; terminal: $(tr -d '\r' <"$work/run-tty.out" 2>&1); stdout: $(cat "$work/run-tty.stdout")"
+check "run on a terminal: the workload's stdio is a pty handed to the console socket, exit 5" \
+  "$diag" eval '[ $rc = 5 ] && grep -q on-a-tty "$work/run-tty.out"'
+check "run on a terminal: its size is the console's, and a resize reaches it" "$diag" \
+  eval 'grep -q "31 97" "$work/run-tty.out" && grep -q "45 120" "$work/run-tty.out"'
+check "run on a terminal: what is typed reaches it" "$diag" grep -q "got go" "$work/run-tty.out"
+out=$("$bh" --root "$root" run -b "$work/b-tty" vtty2 2>&1 </dev/null)
+rc=$?
+check "a terminal without --console-socket is refused, saying so, leaving nothing" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "no --console-socket" && [ ! -e "$root/vtty2" ] &&
+        no_vmm_running'
 
 # --- create, start, state, kill, delete, as a runc shim drives them --------------------------
 # bh-subreaper stands for the shim: it reaps the monitor and records its exit status.
@@ -159,6 +173,45 @@ events_pid=$!
 stats_lines() { [ "$(grep -c '"type":"stats"' "$work/evs.out")" -ge "$1" ]; }
 check "events --interval 1s: a line a second" "$(cat "$work/evs.out")" wait_for 20 stats_lines 3
 
+# --- ps, pause, resume: the host's processes of the VM, frozen and thawed by its cgroup -------
+out=$("$bh" --root "$root" ps --format json vlife 2>&1)
+check "ps --format json: the monitor and the VM's process, the host's processes of it" "$out" \
+  eval 'echo "$out" | grep -q "\b$pid\b" && echo "$out" | grep -q "\b$inner\b"'
+out=$("$bh" --root "$root" ps vlife 2>&1)
+check "ps: the table's rows are the monitor's" "$out" \
+  eval 'echo "$out" | grep -q PID && echo "$out" | grep -q bulkhead-vmm'
+out=$("$bh" --root "$root" pause vlife 2>&1)
+rc=$?
+check "pause exits 0; state is paused" "exit $rc: $out" \
+  eval '[ $rc = 0 ] && [ "$(status_of vlife)" = paused ]'
+frozen_ticks() { awk '{print $14 + $15}' "/proc/$inner/stat"; }
+ticks=$(frozen_ticks)
+sleep 1
+check "pause: the VM's process (its vCPUs) uses no CPU while paused" \
+  "cpu ticks $ticks then $(frozen_ticks)" [ "$(frozen_ticks)" = "$ticks" ]
+out=$("$bh" --root "$root" exec vlife true 2>&1 </dev/null)
+rc=$?
+check "exec in a paused VM is refused, saying so" "$out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q paused'
+out=$("$bh" --root "$root" events --stats vlife 2>&1 </dev/null)
+rc=$?
+check "events --stats of a paused VM fails at once, saying so" "$out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q paused'
+out=$("$bh" --root "$root" kill vlife USR1 2>&1)
+rc=$?
+check "kill USR1 of a paused VM is refused, saying so" "$out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "paused"'
+out=$("$bh" --root "$root" pause vlife 2>&1)
+check "pause of a paused container is refused" "$out" [ $? != 0 ]
+out=$("$bh" --root "$root" resume vlife 2>&1)
+rc=$?
+check "resume exits 0; state is running" "exit $rc: $out" \
+  eval '[ $rc = 0 ] && [ "$(status_of vlife)" = running ]'
+out=$("$bh" --root "$root" exec vlife echo thawed 2>&1 </dev/null)
+check "resume: the guest answers again (exec)" "$out" [ "$out" = thawed ]
+out=$("$bh" --root "$root" resume vlife 2>&1)
+check "resume of a running container is refused" "$out" [ $? != 0 ]
+
 out=$("$bh" --root "$root" delete vlife 2>&1)
 rc=$?
 check "delete without --force refuses a running VM" "exit $rc: $out" \
@@ -180,15 +233,49 @@ check "delete leaves nothing: no state dir, socket, monitor, VM process or cgrou
         [ ! -e /sys/fs/cgroup/bulkhead/vlife ]'
 echo "# lifecycle: $(($(date +%s) - t0)) s"
 
+# --- read-only volumes: host paths imaged onto disks of their own ----------------------------
+mkdir -p "$work/vol/data"
+echo hello-volume >"$work/vol/data/greeting"
+head -c 300000 /dev/urandom >"$work/vol/data/blob"
+echo "x=1" >"$work/vol/app.conf"
+for b in vol volrw; do
+  mkdir -p "$work/b-$b"
+  sed "s|@ROOTFS@|$rootfs|; s|@VOLDIR@|$work/vol/data|; s|@VOLFILE@|$work/vol/app.conf|" \
+    "$configs/$b.json" >"$work/b-$b/config.json"
+done
+before=$(ls "$images"/*.erofs 2>/dev/null | wc -l)
+"$bh" --root "$root" run -b "$work/b-vol" vvol >"$work/vol.out" 2>"$work/vol.err" </dev/null
+rc=$?
+diag="exit $rc; stdout: $(cat "$work/vol.out"); stderr: $(cat "$work/vol.err")"
+check "volumes: a read-only directory and file reach the workload, byte for byte" "$diag" \
+  eval '[ $rc = 0 ] && [ "$(sed -n 1p "$work/vol.out")" = hello-volume ] &&
+        [ "$(sed -n 2p "$work/vol.out")" = x=1 ] &&
+        [ "$(sed -n 3p "$work/vol.out" | cut -d" " -f1)" = "$(md5sum <"$work/vol/data/blob" | cut -d" " -f1)" ]'
+check "volumes: the workload cannot write to either" "$diag" \
+  eval 'grep -qx data-ro "$work/vol.out" && grep -qx conf-ro "$work/vol.out" &&
+        [ "$(cat "$work/vol/app.conf")" = x=1 ] && [ ! -e "$work/vol/data/new" ]'
+after=$(ls "$images"/*.erofs 2>/dev/null | wc -l)
+check "volumes: each became an image (2 more in the cache)" "$before then $after" \
+  [ "$after" = $((before + 2)) ]
+"$bh" --root "$root" run -b "$work/b-vol" vvol >/dev/null 2>&1 </dev/null
+check "volumes: a second run reuses their images" "$(ls "$images")" \
+  [ "$(ls "$images"/*.erofs | wc -l)" = "$after" ]
+out=$("$bh" --root "$root" run -b "$work/b-volrw" vvolrw 2>&1 </dev/null)
+rc=$?
+check "volumes: a writable bind is refused, naming it, leaving nothing" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "mounts\[[0-9]*\] (/home): a writable bind" &&
+        [ ! -e "$root/vvolrw" ] && no_vmm_running'
+
 # --- escape attempts from inside a vm container ----------------------------------------------
 # The container tier's attempts (tests/security/escape), each exec'd into one vm container
 # made from the hardened defaults: what the guest's jail stops must stop them here too, and
 # past it the workload would still be inside the VM. The attempts aimed at the host's files
 # get a file of the test host's to aim at; setuid_binary runs as uid 1000 beside a
-# setuid-root copy of bh-escape; kill_host runs as the init of a VM of its own (its kill(-1)
+# setuid-root copy of bh-escape; tiocsti runs on a terminal (exec -t, the console socket
+# played by bh-console-recv); kill_host runs as the init of a VM of its own (its kill(-1)
 # would take an exec's parent along), aimed at a process of the test host's. Those that need
-# a set-up of their own (a terminal, a symlinked mount destination, /proc/self/exe through
-# the runtime, a host listener on an abstract socket) run in the container tier only.
+# a set-up of their own (a symlinked mount destination, /proc/self/exe through the runtime,
+# a host listener on an abstract socket) run in the container tier only.
 t0=$(date +%s)
 cp -a "$rootfs" "$work/escroot" && cp "$escape" "$work/escroot/bh-escape" &&
   chmod 755 "$work/escroot/bh-escape" && bundle esc "$work/escroot"
@@ -224,7 +311,15 @@ escape_row() {
 }
 while IFS=$tab read -r name expected _; do
   case $name in
-    proc_self_exe | symlink_mount_dest | tiocsti | abstract_unix | kill_host) continue ;;
+    proc_self_exe | symlink_mount_dest | abstract_unix | kill_host) continue ;;
+    tiocsti)
+      "$recv" "$work/esc-tty.sock" "$work/esc-tty.out" 24 80 24 80 &
+      wait_for 10 test -S "$work/esc-tty.sock"
+      "$bh" --root "$root" exec -t --console-socket "$work/esc-tty.sock" vesc \
+        /bh-escape run tiocsti >/dev/null 2>&1 </dev/null
+      escape_row tiocsti "$expected" "$(tr -d '\r' <"$work/esc-tty.out" | grep 'result=')"
+      continue
+      ;;
     setuid_binary) as=--user=1000:1000 ;;
     *) as="" ;;
   esac
@@ -242,6 +337,31 @@ escape_row kill_host ESRCH "$line" alive "$victim"  # and the test host's proces
 kill "$victim"
 check "escapes: $contained attempts from inside the VM met their expected outcome" \
   "$(cat "$work/esc.list" "$work/esc.err")" [ "$contained" -ge 40 ]
+# --- a hostile guest: its /init says hello, then answers start with garbage ------------------
+# The monitor ends that sandbox alone; its neighbour (vesc) and the test host go on.
+sed "s|\"initrd\": \"[^\"]*\"|\"initrd\": \"$hostile\"|" "$work/runtime.json" >"$work/hostile.json"
+BULKHEAD_RUNTIME_CONFIG="$work/hostile.json" "$bh" --root "$root" create -b "$work/b-run" vhostile \
+  </dev/null >"$work/hostile.out" 2>"$work/hostile.err"
+rc=$?
+hpid=$(sed -n 's/.*"pid": *\([0-9]*\).*/\1/p' "$root/vhostile/state.json" 2>/dev/null)
+hinner=$(sed -n 's/.*"inner_pid":\([0-9]*\).*/\1/p' "$root/vhostile/state.json" 2>/dev/null)
+check "hostile guest: its hello is enough for create" "exit $rc: $(cat "$work/hostile.err")" \
+  eval '[ $rc = 0 ] && [ "$(status_of vhostile)" = created ]'
+out=$("$bh" --root "$root" start vhostile 2>&1 </dev/null)
+rc=$?
+check "hostile guest: start fails, saying the VM stopped" "exit $rc: $out" \
+  eval '[ $rc != 0 ] && echo "$out" | grep -q "stopped"'
+check "hostile guest: the monitor names the protocol violation on the container's stderr" \
+  "$(cat "$work/hostile.err")" grep -q "protocol" "$work/hostile.err"
+check "hostile guest: its monitor and VM process are gone, the container stopped" \
+  "pids $hpid $hinner; state: $(status_of vhostile)" \
+  eval 'wait_for 20 dead "${hpid:-0}" && dead "${hinner:-0}" && [ "$(status_of vhostile)" = stopped ]'
+out=$("$bh" --root "$root" exec vesc echo neighbour 2>&1 </dev/null)
+check "hostile guest: the neighbouring VM still answers" "$out" [ "$out" = neighbour ]
+out=$("$bh" --root "$root" delete vhostile 2>&1)
+check "hostile guest: delete leaves nothing (state dir, monitor, cgroup)" "exit $?: $out" \
+  eval '[ ! -e "$root/vhostile" ] && [ ! -e /sys/fs/cgroup/bulkhead/vhostile ]'
+
 check "escapes: the test host's hostname and core pattern are unchanged" \
   "hostname $(hostname), core_pattern $(cat /proc/sys/kernel/core_pattern)" \
   eval '[ "$(hostname)" = "$hostname_before" ] &&
