@@ -145,7 +145,12 @@ Result<vmproto::Hello> AwaitGuest(pid_t monitor, const std::string& dir,
     }
     Result<vmproto::Hello> hello = client->AwaitHello(100ms);
     if (hello.ok()) return hello;
-    if (hello.error().errno_value() != ETIMEDOUT) return std::move(hello).error();
+    if (hello.error().errno_value() != ETIMEDOUT) {
+      // The monitor gave up on the guest (its own message is on stderr): what the guest
+      // printed says why.
+      const Error& e = hello.error();
+      return Error(e.message() + ConsoleTail(dir), e.errno_value());
+    }
   }
 }
 

@@ -272,10 +272,11 @@ check "volumes: a writable bind is refused, naming it, leaving nothing" "exit $r
 # past it the workload would still be inside the VM. The attempts aimed at the host's files
 # get a file of the test host's to aim at; setuid_binary runs as uid 1000 beside a
 # setuid-root copy of bh-escape; tiocsti runs on a terminal (exec -t, the console socket
-# played by bh-console-recv); kill_host runs as the init of a VM of its own (its kill(-1)
-# would take an exec's parent along), aimed at a process of the test host's. Those that need
-# a set-up of their own (a symlinked mount destination, /proc/self/exe through the runtime,
-# a host listener on an abstract socket) run in the container tier only.
+# played by bh-console-recv); abstract_unix aims at a listener of the test host's (bh-escape
+# listen-abstract); kill_host and symlink_mount_dest run as the init of a VM of their own
+# (kill(-1) would take an exec's parent along; the links to a test host directory and the
+# mounts on them are the bundle's). proc_self_exe runs in the container tier only: the
+# runtime's binary is not in the guest at all (/proc/self/exe there is the guest's init).
 t0=$(date +%s)
 cp -a "$rootfs" "$work/escroot" && cp "$escape" "$work/escroot/bh-escape" &&
   chmod 755 "$work/escroot/bh-escape" && bundle esc "$work/escroot"
@@ -284,6 +285,14 @@ root_id=$(sed -n 's/.*"uidMappings": *\[ *{[^}]*"hostID": *\([0-9]*\).*/\1/p' "$
 cp "$escape" "$work/escroot/bh-escape-suid" &&
   chown "${root_id:-0}:${root_id:-0}" "$work/escroot/bh-escape-suid" &&
   chmod 4755 "$work/escroot/bh-escape-suid"
+# symlink_mount_dest's links, to a directory of the test host's, absolute and relative.
+mkdir -p "$work/hostdir" && echo host-secret >"$work/hostdir/secret"
+ln -s "$work/hostdir" "$work/escroot/escape-abs"
+ln -s "../../../../../../../../../../../..$work/hostdir" "$work/escroot/escape-rel"
+abstract=bh-vm-escapes-$$
+"$escape" listen-abstract "$abstract" "$work/abstract.log" &
+listener=$!
+wait_for 10 test -e "$work/abstract.log"
 hostname_before=$(hostname) core_before=$(cat /proc/sys/kernel/core_pattern)
 marker=$work/host-only-marker  # what proc_pid_root and proc_self_cwd aim at
 echo secret >"$marker"
@@ -311,7 +320,13 @@ escape_row() {
 }
 while IFS=$tab read -r name expected _; do
   case $name in
-    proc_self_exe | symlink_mount_dest | abstract_unix | kill_host) continue ;;
+    proc_self_exe | symlink_mount_dest | kill_host) continue ;;
+    abstract_unix)
+      line=$("$bh" --root "$root" exec --env "BH_HOST_ABSTRACT=$abstract" vesc \
+        /bh-escape run abstract_unix 2>&1 </dev/null)
+      escape_row abstract_unix "$expected" "$line" eval '[ ! -s "$work/abstract.log" ]'
+      continue
+      ;;
     tiocsti)
       "$recv" "$work/esc-tty.sock" "$work/esc-tty.out" 24 80 24 80 &
       wait_for 10 test -S "$work/esc-tty.sock"
@@ -335,6 +350,18 @@ sed "s|@ROOTFS@|$work/escroot|; s|@VICTIM@|$victim|" "$configs/killhost.json" \
 line=$("$bh" --root "$root" run -b "$work/b-killhost" vkill 2>&1 </dev/null)
 escape_row kill_host ESRCH "$line" alive "$victim"  # and the test host's process lives
 kill "$victim"
+mkdir -p "$work/b-symlink"
+sed "s|@ROOTFS@|$work/escroot|" "$configs/symlink.json" >"$work/b-symlink/config.json"
+line=$("$bh" --root "$root" run -b "$work/b-symlink" vlink 2>&1 </dev/null)
+# A runtime may refuse such a bundle outright; that contains it as well.
+echo "$line" | grep -q '^attempt=' || line="attempt=symlink_mount_dest observed=refused result=PASS"
+hostdir_intact() { [ "$(ls -A "$work/hostdir")" = secret ] && ! grep -q " $work/hostdir " /proc/mounts; }
+escape_row symlink_mount_dest "ENOENT|refused" "$line" hostdir_intact
+# The control: the test host itself reaches its listener, so the attempt could have.
+BH_HOST_ABSTRACT=$abstract "$escape" run abstract_unix >/dev/null 2>&1 </dev/null
+check "escapes: the abstract listener answers the test host itself (the control)" \
+  "$(cat "$work/abstract.log")" [ -s "$work/abstract.log" ]
+kill "$listener"
 check "escapes: $contained attempts from inside the VM met their expected outcome" \
   "$(cat "$work/esc.list" "$work/esc.err")" [ "$contained" -ge 40 ]
 # --- a hostile guest: its /init says hello, then answers start with garbage ------------------

@@ -3,11 +3,18 @@
 // bh-escape run NAME        performs one attempt and prints
 //                           "attempt=NAME expected=E observed=O result=PASS|FAIL"
 // bh-escape whoami          prints "euid=N" (what a setuid copy of this binary runs as)
+// bh-escape listen-abstract NAME LOG
+//                           the host's side of abstract_unix where no python is (the vm
+//                           tier's test host): listens on the abstract unix socket NAME,
+//                           creates LOG once listening and appends a line per connection
 //
 // `run` performs the attempt in a child, so an attempt the sandbox kills (SIGSYS from a
 // seccomp KILL action, SIGSEGV) is still reported, as "SIG<name>".
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,6 +94,29 @@ int List() {
   return 0;
 }
 
+int ListenAbstract(const std::string& name, const char* log) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (name.size() + 1 > sizeof addr.sun_path) return 2;
+  memcpy(addr.sun_path + 1, name.data(), name.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 8) != 0) {
+    perror("listen-abstract");
+    return 1;
+  }
+  FILE* f = fopen(log, "a");
+  if (f == nullptr) return 1;
+  fflush(f);
+  for (;;) {
+    int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    fputs("connection\n", f);
+    fflush(f);
+    close(c);
+  }
+}
+
 }  // namespace
 }  // namespace bulkhead::escape
 
@@ -99,6 +129,7 @@ int main(int argc, char** argv) {
     printf("euid=%u\n", geteuid());
     return 0;
   }
-  fprintf(stderr, "usage: bh-escape list | run NAME | whoami\n");
+  if (verb == "listen-abstract" && argc == 4) return ListenAbstract(argv[2], argv[3]);
+  fprintf(stderr, "usage: bh-escape list | run NAME | whoami | listen-abstract NAME LOG\n");
   return 2;
 }
