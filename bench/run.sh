@@ -2,11 +2,13 @@
 # Start-up benchmark: time to `run` a container executing /bin/true, for
 # bulkhead, crun, runc and bubblewrap on this machine in one sitting, plus
 # each runtime's peak RSS; then the micro-VM monitor's boot time and memory
-# beside QEMU microvm's (bench/vmm.sh). Writes docs/benchmarks.md.
+# beside QEMU microvm's (bench/vmm.sh), and `run` in the vm tier beside the container tier
+# with the vm tier's phases (bench/vmtier.sh). Writes docs/benchmarks.md.
 #
 #   bash bench/run.sh BUILD        (BUILD holds bin/bulkhead, bin/bulkhead-vmm and rootfs)
 #   BENCH_RUNS=20 BENCH_VMM_BOOTS=3 bash bench/run.sh build    for a quick look
 #   BENCH_VMM=0 bash bench/run.sh build    without the micro-VM part
+#   BENCH_VMTIER=0 bash bench/run.sh build    without the vm-tier part
 #
 # A runtime that fails is reported as failed; the others are still measured.
 set -uo pipefail
@@ -172,15 +174,20 @@ exec_bench bulkhead private private-bulkhead nocgroup "$BULKHEAD"
 exec_bench crun private private-crun nocgroup "$CRUN" --cgroup-manager=disabled
 exec_bench runc private private-runc nocgroup "$RUNC"
 
-# The micro-VM monitor's section, measured in the test host; bench/vmm.sh writes its own
-# failures into the section, and the container tables above stand either way.
+# The sections measured in the test host: the micro-VM monitor's (bench/vmm.sh) and the vm
+# tier's beside the container tier (bench/vmtier.sh). Each script writes its own failures
+# into its section, and the container tables above stand either way.
+# test_host_section SCRIPT SWITCH OUT: runs bench/SCRIPT into OUT unless $SWITCH is 0.
+test_host_section() {
+  : >"$3"
+  [ "${!2:-1}" = 0 ] && return
+  bash "$SRC/bench/$1" "$BUILD" >"$3" ||
+    echo "bench: bench/$1 did not complete; its section says why" >&2
+}
 VMM_SECTION=$W/vmm.md
-if [ "${BENCH_VMM:-1}" != 0 ]; then
-  bash "$SRC/bench/vmm.sh" "$BUILD" >"$VMM_SECTION" ||
-    echo "bench: the micro-VM part did not complete; its section says why" >&2
-else
-  : >"$VMM_SECTION"
-fi
+VMTIER_SECTION=$W/vmtier.md
+test_host_section vmm.sh BENCH_VMM "$VMM_SECTION"
+test_host_section vmtier.sh BENCH_VMTIER "$VMTIER_SECTION"
 
 # table FILE: the markdown rows of a results file, then its failures.
 table() {
@@ -261,9 +268,8 @@ EOF
   for r in bulkhead runc crun bubblewrap hyperfine; do
     echo "- $r: $(version "$r" || true)"
   done
-  if [ -s "$VMM_SECTION" ]; then
-    echo
-    cat "$VMM_SECTION"
-  fi
+  for section in "$VMM_SECTION" "$VMTIER_SECTION"; do
+    [ -s "$section" ] && printf '\n%s\n' "$(cat "$section")"
+  done
 } >"$DOC"
 cat "$DOC"
