@@ -38,8 +38,10 @@ Status Boot() {
   }
   sync();
   reboot(RB_POWER_OFF);
+  // Only a process that is not the VM's init gets here (a container's pid 1 cannot power
+  // off); the VM's init exiting would end the VM as well, through the kernel's panic.
   LogError(Error::FromErrno("power-off").message());
-  for (;;) pause();
+  _exit(1);
 }
 
 void Report(Port& port, uint32_t channel, const Error& e) {
@@ -81,8 +83,10 @@ void Report(Port& port, uint32_t channel, const Error& e) {
 }  // namespace bulkhead::vminit
 
 int main() {
-  if (getpid() != 1) {
-    std::fprintf(stderr, "bulkhead-init: runs only as PID 1 of a bulkhead VM\n");
+  // The VM's init starts before anything is mounted: a pid 1 that finds /proc is a
+  // container's (reached through /proc/self/exe, say), and must not act as the VM's init.
+  if (getpid() != 1 || access("/proc/self", F_OK) == 0) {
+    std::fprintf(stderr, "bulkhead-init: runs only as the init of a bulkhead VM\n");
     return 2;
   }
   // The first line on the guest's console: how far into its boot the kernel handed over

@@ -47,6 +47,7 @@ mkfs=$(command -v mkfs.erofs) || fail "mkfs.erofs is installed (tools/deps.sh: e
 #   esc:  the vm tier by annotation, the hardened defaults as they are; the escape attempts
 #         are exec'd into it
 #   killhost: the same, running the kill_host attempt as the container's init
+#   exetrap: the same, started at /exe-trap, a script whose interpreter is /proc/self/exe
 #   symlink: the same, running symlink_mount_dest as the container's init, with tmpfs mounts
 #         on /escape-abs/mnt and /escape-rel/mnt (links in-host.sh puts in the image)
 #   tty:  the vm tier by annotation, on a terminal: prints its size, reads a line, prints
@@ -80,6 +81,7 @@ write("life", ["sleep", "100"], pid_ns=False)
 write("bad", ["true"], "bogus")
 write("esc", ["sleep", "1000"], "vm")
 write("killhost", ["/bh-escape", "run", "kill_host"], "vm", env=["BH_HOST_PID=@VICTIM@"])
+write("exetrap", ["/exe-trap"], "vm")
 write("symlink", ["/bh-escape", "run", "symlink_mount_dest"], "vm",
       mounts=[{"destination": d, "type": "tmpfs", "source": "tmpfs",
                "options": ["nosuid", "nodev", "size=1m"]} for d in ("/escape-abs/mnt", "/escape-rel/mnt")])

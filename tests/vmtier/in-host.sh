@@ -275,8 +275,10 @@ check "volumes: a writable bind is refused, naming it, leaving nothing" "exit $r
 # played by bh-console-recv); abstract_unix aims at a listener of the test host's (bh-escape
 # listen-abstract); kill_host and symlink_mount_dest run as the init of a VM of their own
 # (kill(-1) would take an exec's parent along; the links to a test host directory and the
-# mounts on them are the bundle's). proc_self_exe runs in the container tier only: the
-# runtime's binary is not in the guest at all (/proc/self/exe there is the guest's init).
+# mounts on them are the bundle's). proc_self_exe's trap (a script whose interpreter is
+# /proc/self/exe) starts a VM of its own: what it can reach is the process that exec'd it,
+# the guest's init, static and in the guest's initramfs, never the runtime or the monitor,
+# whose hashes must not change.
 t0=$(date +%s)
 cp -a "$rootfs" "$work/escroot" && cp "$escape" "$work/escroot/bh-escape" &&
   chmod 755 "$work/escroot/bh-escape" && bundle esc "$work/escroot"
@@ -289,6 +291,7 @@ cp "$escape" "$work/escroot/bh-escape-suid" &&
 mkdir -p "$work/hostdir" && echo host-secret >"$work/hostdir/secret"
 ln -s "$work/hostdir" "$work/escroot/escape-abs"
 ln -s "../../../../../../../../../../../..$work/hostdir" "$work/escroot/escape-rel"
+printf '#!/proc/self/exe\n' >"$work/escroot/exe-trap" && chmod 755 "$work/escroot/exe-trap"
 abstract=bh-vm-escapes-$$
 "$escape" listen-abstract "$abstract" "$work/abstract.log" &
 listener=$!
@@ -320,7 +323,7 @@ escape_row() {
 }
 while IFS=$tab read -r name expected _; do
   case $name in
-    proc_self_exe | symlink_mount_dest | kill_host) continue ;;
+    proc_self_exe | symlink_mount_dest | kill_host) continue ;;  # below
     abstract_unix)
       line=$("$bh" --root "$root" exec --env "BH_HOST_ABSTRACT=$abstract" vesc \
         /bh-escape run abstract_unix 2>&1 </dev/null)
@@ -350,6 +353,19 @@ sed "s|@ROOTFS@|$work/escroot|; s|@VICTIM@|$victim|" "$configs/killhost.json" \
 line=$("$bh" --root "$root" run -b "$work/b-killhost" vkill 2>&1 </dev/null)
 escape_row kill_host ESRCH "$line" alive "$victim"  # and the test host's process lives
 kill "$victim"
+mkdir -p "$work/b-exetrap"
+sed "s|@ROOTFS@|$work/escroot|" "$configs/exetrap.json" >"$work/b-exetrap/config.json"
+sums_before=$(sha256sum "$bh" "$vmm")
+out=$("$bh" --root "$root" run -b "$work/b-exetrap" vexe 2>&1 </dev/null)
+rc=$?
+case $out in
+  *"runs only as the init of a bulkhead VM"*) seen=guest-init ;;
+  *) seen="exit-$rc" ;;
+esac
+[ "$seen" = guest-init ] && result=PASS || result=FAIL
+binaries_intact() { [ "$(sha256sum "$bh" "$vmm")" = "$sums_before" ]; }
+escape_row proc_self_exe guest-init "attempt=proc_self_exe observed=$seen result=$result" \
+  binaries_intact
 mkdir -p "$work/b-symlink"
 sed "s|@ROOTFS@|$work/escroot|" "$configs/symlink.json" >"$work/b-symlink/config.json"
 line=$("$bh" --root "$root" run -b "$work/b-symlink" vlink 2>&1 </dev/null)
