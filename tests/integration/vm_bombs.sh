@@ -8,29 +8,11 @@
 # Exit status: 0 all passed, 1 something failed, 77 cannot run here.
 set -uo pipefail
 
-src=${BULKHEAD_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-build=${BULKHEAD_BUILD:-$src/build}
-rootfs=${BULKHEAD_ROOTFS:-$build/rootfs}
-runtime=$build/bin/bulkhead
-vmm=$build/bin/bulkhead-vmm
-initrd=$build/lib/bulkhead/initrd.img
+source "$(dirname "${BASH_SOURCE[0]}")/lib/vm_suite.sh"
 bomb=$build/tests/security/bh-bomb
 # The emulated test host is noisy: a looser bound than the container tier's x10 on the host.
 max_ratio=${BULKHEAD_VM_BOMBS_MAX_RATIO:-20}
-
-skip() { echo "skipped: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-for f in "$runtime" "$vmm" "$bomb"; do [ -x "$f" ] || skip "$f not built"; done
-[ -f "$initrd" ] || skip "$initrd not built (ninja vm-initrd)"
-[ -d "$rootfs/bin" ] || skip "no rootfs at $rootfs (make rootfs)"
-[ -f /usr/src/linux-source-6.1.tar.xz ] || skip "linux-source-6.1 missing (run tools/deps.sh)"
-mkfs=$(command -v mkfs.erofs) || skip "mkfs.erofs missing (run tools/deps.sh)"
-
-tmp=$(mktemp -d /tmp/bh-it-vm-bombs.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "not ok - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; exit 1; }
-kdir=$(bash "$src/tools/guest-kernel.sh") || fail "guest kernel builds"
-echo "ok - guest kernel ($kdir)"
+vm_suite_setup vm-bombs "$bomb"
 
 # The configs: bulkhead's hardened defaults. The bombs: the vm tier, a quarter-CPU quota and
 # 256 MiB (the VM gets that plus the guest's overhead). The neighbour: the container tier,
@@ -67,11 +49,7 @@ fi
 
 echo "# running the bombs inside the test host (tools/test-host.sh)"
 bash "$src/tools/test-host.sh" --mem 2048 --smp 2 --timeout 1500 --stall 300 \
-  --file "$runtime:/bh/bin/bulkhead" --file "$vmm:/bh/bin/bulkhead-vmm" \
-  --file "$kdir/vmlinux:/bh/vmlinux" --file "$initrd:/bh/initrd.img" \
-  --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs" \
-  --dir "$tmp/configs:/bh/configs" --file "$bomb:/bh/bh-bomb" \
-  --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
+  "${VM_FILES[@]}" --dir "$tmp/configs:/bh/configs" --file "$bomb:/bh/bh-bomb" \
   --file "$src/tests/vmtier/bombs-in-host.sh:/bh/tests/vmtier/bombs-in-host.sh" \
   -- sh /bh/tests/vmtier/bombs-in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux \
   /bh/initrd.img /bh/rootfs /bh/configs /bh/bh-bomb "$max_ratio"

@@ -9,33 +9,16 @@
 # Exit status: 0 all passed, 1 something failed, 77 cannot run here.
 set -uo pipefail
 
-src=${BULKHEAD_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-build=${BULKHEAD_BUILD:-$src/build}
-rootfs=${BULKHEAD_ROOTFS:-$build/rootfs}
-runtime=$build/bin/bulkhead
-vmm=$build/bin/bulkhead-vmm
-initrd=$build/lib/bulkhead/initrd.img
-
-skip() { echo "skipped: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-for f in "$runtime" "$vmm"; do [ -x "$f" ] || skip "$f not built"; done
-[ -f "$initrd" ] || skip "$initrd not built (ninja vm-initrd)"
-[ -d "$rootfs/bin" ] || skip "no rootfs at $rootfs (make rootfs)"
-[ -f /usr/src/linux-source-6.1.tar.xz ] || skip "linux-source-6.1 missing (run tools/deps.sh)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/vm_suite.sh"
 tools=()
-for t in containerd ctr containerd-shim-runc-v2 script mkfs.erofs; do
-  p=$(command -v "$t") || skip "$t missing (run tools/deps.sh)"
+for t in containerd ctr containerd-shim-runc-v2 script; do
+  p=$(command -v "$t") || { echo "skipped: $t missing (run tools/deps.sh)"; exit 77; }
   tools+=("$p")
 done
-
-fail() { echo "not ok - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; exit 1; }
-kdir=$(bash "$src/tools/guest-kernel.sh") || fail "guest kernel builds"
-echo "ok - guest kernel ($kdir)"
+vm_suite_setup vm-containerd
 
 if bash "$src/tools/kvm-usable.sh"; then
   echo "# KVM boots Linux here: running the cases directly"
-  tmp=$(mktemp -d /tmp/bh-it-vm-ctd.XXXXXX)
-  trap 'rm -rf "$tmp"' EXIT
   # The runtime's default layout: the monitor beside it, kernel and initrd in ../lib/bulkhead.
   mkdir -p "$tmp/bin" "$tmp/lib/bulkhead"
   cp "$runtime" "$vmm" "$tmp/bin/"
@@ -48,15 +31,14 @@ fi
 echo "# running the cases inside the test host (tools/test-host.sh)"
 files=()
 for p in "${tools[@]}"; do files+=(--file "$p:/usr/bin/$(basename "$p")"); done
-# The symlink that names the vm tier is made inside: the test host copies regular files.
+# The symlink that names the vm tier, and the kernel and initrd where the runtime looks by
+# default, are made inside: the test host copies regular files.
 bash "$src/tools/test-host.sh" --mem 2048 --smp 2 --timeout 1200 --stall 300 \
-  --file "$runtime:/bh/bin/bulkhead" --file "$vmm:/bh/bin/bulkhead-vmm" \
-  --file "$kdir/vmlinux:/bh/lib/bulkhead/vmlinux" --file "$initrd:/bh/lib/bulkhead/initrd.img" \
-  "${files[@]}" --dir "$rootfs:/bh/rootfs" \
-  --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
+  "${VM_FILES[@]}" "${files[@]}" \
   --file "$src/tests/lib/containerd_config.sh:/bh/tests/lib/containerd_config.sh" \
   --file "$src/tests/vmtier/containerd-in-host.sh:/bh/tests/vmtier/containerd-in-host.sh" \
-  -- sh -c 'ln -s bulkhead /bh/bin/bulkhead-vm &&
+  -- sh -c 'ln -s bulkhead /bh/bin/bulkhead-vm && mkdir -p /bh/lib/bulkhead &&
+            ln -s /bh/vmlinux /bh/initrd.img /bh/lib/bulkhead/ &&
             exec sh /bh/tests/vmtier/containerd-in-host.sh /bh/bin/bulkhead-vm /bh/rootfs'
 rc=$?
 . "$src/tests/integration/lib/test_host_verdict.sh"

@@ -9,33 +9,12 @@
 # Exit status: 0 all passed, 1 something failed, 77 cannot run here.
 set -uo pipefail
 
-src=${BULKHEAD_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-build=${BULKHEAD_BUILD:-$src/build}
-rootfs=${BULKHEAD_ROOTFS:-$build/rootfs}
-runtime=$build/bin/bulkhead
-vmm=$build/bin/bulkhead-vmm
-initrd=$build/lib/bulkhead/initrd.img
+source "$(dirname "${BASH_SOURCE[0]}")/lib/vm_suite.sh"
 reaper=$build/tests/vmtier/bh-subreaper
 escape=$build/tests/security/bh-escape
 recv=$build/tests/vmtier/bh-console-recv
 peer=$build/tests/vmm/bh-vmm-agent-peer
-
-skip() { echo "skipped: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-for f in "$runtime" "$vmm" "$reaper" "$escape" "$recv" "$peer"; do
-  [ -x "$f" ] || skip "$f not built"
-done
-[ -f "$initrd" ] || skip "$initrd not built (ninja vm-initrd)"
-[ -d "$rootfs/bin" ] || skip "no rootfs at $rootfs (make rootfs)"
-[ -f /usr/src/linux-source-6.1.tar.xz ] || skip "linux-source-6.1 missing (run tools/deps.sh)"
-
-tmp=$(mktemp -d /tmp/bh-it-vm-tier.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "not ok - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; exit 1; }
-
-kdir=$(bash "$src/tools/guest-kernel.sh") || fail "guest kernel builds"
-echo "ok - guest kernel ($kdir)"
-mkfs=$(command -v mkfs.erofs) || fail "mkfs.erofs is installed (tools/deps.sh: erofs-utils)"
+vm_suite_setup vm-tier "$reaper" "$escape" "$recv" "$peer"
 
 # The bundles' configs: bulkhead's default spec with a small memory limit (the VM gets it
 # plus the guest's overhead), the rootfs path filled in by in-host.sh, and per case:
@@ -111,13 +90,9 @@ fi
 
 echo "# running the cases inside the test host (tools/test-host.sh)"
 bash "$src/tools/test-host.sh" --mem 1536 --smp 2 --timeout 900 --stall 300 \
-  --file "$runtime:/bh/bin/bulkhead" --file "$vmm:/bh/bin/bulkhead-vmm" \
-  --file "$kdir/vmlinux:/bh/vmlinux" --file "$initrd:/bh/initrd.img" \
-  --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs" \
-  --dir "$tmp/configs:/bh/configs" --file "$reaper:/bh/bh-subreaper" \
+  "${VM_FILES[@]}" --dir "$tmp/configs:/bh/configs" --file "$reaper:/bh/bh-subreaper" \
   --file "$escape:/bh/bh-escape" --file "$recv:/bh/bh-console-recv" \
   --file "$tmp/hostile.img:/bh/hostile.img" \
-  --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh" \
   --file "$src/tests/vmtier/in-host.sh:/bh/tests/vmtier/in-host.sh" \
   -- sh /bh/tests/vmtier/in-host.sh /bh/bin/bulkhead /bh/bin/bulkhead-vmm /bh/vmlinux /bh/initrd.img \
   /bh/rootfs /bh/configs /bh/bh-subreaper /bh/bh-escape /bh/bh-console-recv /bh/hostile.img

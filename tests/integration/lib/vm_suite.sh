@@ -1,0 +1,42 @@
+# What the vm tier's suites (vm_tier.sh, vm_containerd.sh, vm_bombs.sh) share: the paths of
+# what they test, the checks that skip them where they cannot run, the guest kernel, and the
+# files each of their test hosts carries. Bash, sourced after `set -uo pipefail`; sourcing
+# sets src, build, rootfs, runtime, vmm and initrd.
+#
+# vm_suite_setup TAG [FILE...]: skips (exit 77) without root, the runtime, the monitor or
+# another FILE the suite needs built, the initrd, the rootfs, mkfs.erofs or the kernel
+# sources; sets mkfs, tmp (/tmp/bh-it-TAG.*, removed at exit) and kdir (the guest kernel,
+# built if need be; a build that fails fails the suite), and VM_FILES: tools/test-host.sh
+# arguments that carry the runtime to /bh/bin/bulkhead, the monitor to /bh/bin/bulkhead-vmm,
+# the guest kernel to /bh/vmlinux, the initrd to /bh/initrd.img, mkfs.erofs, the rootfs to
+# /bh/rootfs and tests/lib/tap.sh.
+# fail NAME [DETAIL]: a "not ok" line and exit 1.
+
+src=${BULKHEAD_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+build=${BULKHEAD_BUILD:-$src/build}
+rootfs=${BULKHEAD_ROOTFS:-$build/rootfs}
+runtime=$build/bin/bulkhead
+vmm=$build/bin/bulkhead-vmm
+initrd=$build/lib/bulkhead/initrd.img
+
+fail() { echo "not ok - $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'; exit 1; }
+
+vm_suite_setup() {
+  local tag=$1 f
+  shift
+  skip() { echo "skipped: $*"; exit 77; }
+  [ "$(id -u)" -eq 0 ] || skip "needs root"
+  for f in "$runtime" "$vmm" "$@"; do [ -x "$f" ] || skip "$f not built"; done
+  [ -f "$initrd" ] || skip "$initrd not built (ninja vm-initrd)"
+  [ -d "$rootfs/bin" ] || skip "no rootfs at $rootfs (make rootfs)"
+  [ -f /usr/src/linux-source-6.1.tar.xz ] || skip "linux-source-6.1 missing (run tools/deps.sh)"
+  mkfs=$(command -v mkfs.erofs) || skip "mkfs.erofs missing (run tools/deps.sh: erofs-utils)"
+  tmp=$(mktemp -d "/tmp/bh-it-$tag.XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  kdir=$(bash "$src/tools/guest-kernel.sh") || fail "guest kernel builds"
+  echo "ok - guest kernel ($kdir)"
+  VM_FILES=(--file "$runtime:/bh/bin/bulkhead" --file "$vmm:/bh/bin/bulkhead-vmm"
+    --file "$kdir/vmlinux:/bh/vmlinux" --file "$initrd:/bh/initrd.img"
+    --file "$mkfs:/usr/bin/mkfs.erofs" --dir "$rootfs:/bh/rootfs"
+    --file "$src/tests/lib/tap.sh:/bh/tests/lib/tap.sh")
+}
