@@ -1,5 +1,6 @@
 #include "vmtier/volumes.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -69,6 +70,11 @@ Result<std::vector<Volume>> PlanVolumes(const oci::Config& config, const std::st
                    ENOTSUP);
     }
     v.file = S_ISREG(st.st_mode);
+    // Imaged where it really is: a bind follows a symlinked source, and so does the image.
+    char* real = realpath(v.source.c_str(), nullptr);
+    if (real == nullptr) return Error::FromErrno(what + ": resolving the source " + v.source);
+    v.source = real;
+    free(real);
     if (out.size() == kMaxVolumes) {
       return Error(what + ": more than " + std::to_string(kMaxVolumes) +
                        " bind mounts; a VM has disks for " + std::to_string(kMaxVolumes),

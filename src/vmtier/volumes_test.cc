@@ -46,6 +46,19 @@ TEST_F(Volumes, ReadOnlyBindsBecomeDisksInOrder) {
   EXPECT_EQ((*v)[1].GuestSource(), "/run/bulkhead/volumes/1/app.conf");
 }
 
+TEST_F(Volumes, ASymlinkedSourceIsImagedWhereItPoints) {
+  ASSERT_EQ(symlink((dir_ + "/data").c_str(), (dir_ + "/link").c_str()), 0);
+  oci::Config c;
+  c.mounts.push_back(Bind("/data", dir_ + "/link", {"rbind", "ro"}));
+  auto v = PlanVolumes(c, dir_);
+  ASSERT_TRUE(v.ok()) << v.error().message();
+  char* real = realpath((dir_ + "/data").c_str(), nullptr);
+  ASSERT_NE(real, nullptr);
+  EXPECT_EQ((*v)[0].source, real);
+  free(real);
+  EXPECT_FALSE((*v)[0].file);
+}
+
 TEST_F(Volumes, RefusesWhatAVolumeCannotCarry) {
   auto error = [&](const oci::Mount& m) {
     oci::Config c;
