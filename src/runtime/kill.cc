@@ -20,14 +20,7 @@ Status Kill(const GlobalOptions& g, const std::string& id, const std::string& si
   if (status == ContainerStatus::kStopped) {
     return Error("container \"" + id + "\" is not running", ESRCH);
   }
-  // The vm tier signals the guest's workload; --all means the same there. A paused VM
-  // cannot take a signal in: only SIGKILL acts on it, by stopping it.
-  if (state.vm && status == ContainerStatus::kPaused) {
-    if (sig == SIGKILL) return StopVm(state);
-    return Error("container \"" + id + "\" is paused: its VM cannot take signal " +
-                     std::to_string(sig) + " until resumed (only SIGKILL stops it as it is)",
-                 EAGAIN);
-  }
+  // The vm tier signals the guest's workload; --all means the same there.
   if (state.vm) return KillVm(store, state, sig, status);
   if (all && state.cgroups_enabled) {
     BH_ASSIGN(jail::Cgroup cg, ContainerCgroup(state, "kill --all"));

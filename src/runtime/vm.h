@@ -47,6 +47,8 @@ Result<vmtier::AgentClient> ConnectVmAgent(const StateStore& store, const Contai
 
 // The caller holds the container's lock.
 Status StartVm(const StateStore& store, ContainerState& state);
+// kill in the vm tier, by the container's status: the workload when running, the VM itself
+// when created, only SIGKILL (stopping the VM) when paused.
 Status KillVm(const StateStore& store, const ContainerState& state, int sig,
               ContainerStatus status);
 // exec in a running vm container: the guest runs the process (docs/vm-tier.md). Without

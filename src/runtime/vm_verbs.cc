@@ -86,6 +86,13 @@ Status StartVm(const StateStore& store, ContainerState& state) {
 
 Status KillVm(const StateStore& store, const ContainerState& state, int sig,
               ContainerStatus status) {
+  if (status == ContainerStatus::kPaused) {
+    // A paused VM cannot take a signal in: only SIGKILL acts on it, by stopping it.
+    if (sig == SIGKILL) return StopVm(state);
+    return Error("container \"" + state.id + "\" is paused: its VM cannot take signal " +
+                     std::to_string(sig) + " until resumed (only SIGKILL stops it as it is)",
+                 EAGAIN);
+  }
   if (status == ContainerStatus::kCreated) {
     // No workload yet: the signal is for the VM itself.
     if (MonitorForwards(sig)) return SignalInit(state, sig);
