@@ -54,6 +54,26 @@ TEST(DecoderPayload, ReservedBytesMustBeZero) {
              "guest-credit reserved bytes is not zero");
 }
 
+TEST(DecoderPayload, VolumeEntriesAreCheckedLikeTheEncoderChecksThem) {
+  Bytes fixed = Cat({Bytes{0, 3, 0, 0}, Le32(0644), Le32(5), Le32(0)});
+  EXPECT_EQ(GuestError(Type::kVolumeEntry, 1, Cat({fixed, Bytes{'a'}})), "accepted");
+  EXPECT_HAS(GuestError(Type::kVolumeEntry, 2, Cat({fixed, Bytes{'a'}})),
+             "volume-entry on channel 2 (must be 1)");
+  EXPECT_HAS(GuestError(Type::kVolumeEntry, 1, fixed), "volume-entry payload length 16 (must be 17..4112)");
+  Bytes reserved = fixed;
+  reserved[3] = 1;
+  EXPECT_HAS(GuestError(Type::kVolumeEntry, 1, Cat({reserved, Bytes{'a'}})),
+             "volume-entry reserved bytes is not zero");
+  EXPECT_HAS(GuestError(Type::kVolumeEntry, 1, Cat({fixed, Bytes{'.', '.', '/', 'a'}})),
+             "volume-entry path: has an empty");
+  Bytes kind = fixed;
+  kind[1] = 9;
+  EXPECT_HAS(GuestError(Type::kVolumeEntry, 1, Cat({kind, Bytes{'a'}})), "volume-entry kind 9 is unknown");
+  EXPECT_HAS(GuestError(Type::kVolumeData, 1, Bytes{}), "volume-data payload length 0");
+  EXPECT_EQ(GuestError(Type::kVolumeData, 1, Bytes{0, 1, 2}), "accepted");
+  EXPECT_HAS(HostError(Type::kVolumeData, 1, Bytes{1}), "wrong direction: volume-data is sent by the guest");
+}
+
 TEST(DecoderPayload, UnknownFlagsAndKindsAreRejected) {
   EXPECT_HAS(GuestError(Type::kHello, 0, Cat({Le32(kVersion), Le32(2), Bytes{'6'}})),
              "hello flags 2 hold unknown bits");
@@ -67,7 +87,7 @@ TEST(DecoderPayload, UnknownFlagsAndKindsAreRejected) {
 
 TEST(DecoderPayload, ValuesOutOfRangeAreRejected) {
   EXPECT_HAS(GuestError(Type::kHello, 0, Cat({Le32(9), Le32(0), Bytes{'6'}})),
-             "hello says protocol version 9 (this side speaks 1)");
+             "hello says protocol version 9 (this side speaks 2)");
   EXPECT_HAS(GuestError(Type::kHello, 0, Cat({Le32(kVersion), Le32(0), Bytes{'6', 0x1b}})),
              "hello kernel release holds bytes outside printable ASCII");
   EXPECT_HAS(GuestError(Type::kStarted, 1, Cat({Le32(0), Le32(0)})), "started pid 0 is not");

@@ -112,13 +112,13 @@ TEST(Decoder, RejectsBadMagic) {
 }
 
 TEST(Decoder, RejectsOtherVersions) {
-  ExpectGuestMalformed(RawFrame(kStdout, 1, {1}, 2),
-                       "unsupported protocol version 2 (this side speaks 1)");
+  ExpectGuestMalformed(RawFrame(kStdout, 1, {1}, 1),
+                       "unsupported protocol version 1 (this side speaks 2)");
   ExpectGuestMalformed(RawFrame(kStdout, 1, {1}, 0), "unsupported protocol version 0");
 }
 
 TEST(Decoder, RejectsUnknownTypes) {
-  for (unsigned t : {0x00u, 0x09u, 0x40u, 0x49u, 0xffu}) {
+  for (unsigned t : {0x00u, 0x09u, 0x40u, 0x4bu, 0xffu}) {
     ExpectGuestMalformed(RawFrame(static_cast<uint8_t>(t), 1, {}), "unknown type");
   }
 }

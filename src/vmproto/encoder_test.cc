@@ -26,7 +26,7 @@ void ExpectRejected(const Message& m, const std::string& what) {
 TEST(Encoder, ExitFrameBytes) {
   auto f = Encode(Exit{3, ExitKind::kSignaled, 9, true});
   ASSERT_TRUE(f.ok()) << f.error().message();
-  std::vector<uint8_t> want = {0xBE, 0x1D, 1, 0x45, 3, 0, 0, 0, 8, 0, 0, 0,  // header
+  std::vector<uint8_t> want = {0xBE, 0x1D, kVersion, 0x45, 3, 0, 0, 0, 8, 0, 0, 0,  // header
                                2,    1,    0, 0,    9, 0, 0, 0};             // payload
   EXPECT_EQ(*f, want);
 }
@@ -34,7 +34,7 @@ TEST(Encoder, ExitFrameBytes) {
 TEST(Encoder, CreditAndStatsReplyBytes) {
   auto c = Encode(Credit{0x0102, Stream::kStderr, 0x030405});
   ASSERT_TRUE(c.ok());
-  std::vector<uint8_t> want = {0xBE, 0x1D, 1, 0x08, 0x02, 0x01, 0,    0,    8, 0,
+  std::vector<uint8_t> want = {0xBE, 0x1D, kVersion, 0x08, 0x02, 0x01, 0,    0,    8, 0,
                                0,    0,    2, 0,    0,    0,    0x05, 0x04, 3, 0};
   EXPECT_EQ(*c, want);
   auto r = Encode(StatsReply{1, 0x1122334455667788ull, 2, 3});
@@ -79,7 +79,7 @@ TEST(Encoder, RefusesWhatTheReceiverWouldReject) {
   ExpectRejected(Credit{1, Stream::kStdout, 0}, "credit of 0 bytes");
   ExpectRejected(Credit{1, Stream::kStdout, kMaxWindow + 1}, "credit of 1048577 bytes");
   ExpectRejected(Credit{1, static_cast<Stream>(7), 1}, "host-credit names stream 7");
-  ExpectRejected(Hello{2, "6.1"}, "hello says protocol version 2 (this side speaks 1)");
+  ExpectRejected(Hello{kVersion + 1, "6.1"}, "hello says protocol version 3 (this side speaks 2)");
   ExpectRejected(Hello{kVersion, ""}, "hello kernel release is 0 bytes");
   ExpectRejected(Hello{kVersion, "6.1\n"}, "outside printable ASCII");
   ExpectRejected(Started{1, 0}, "started pid 0");
@@ -92,6 +92,30 @@ TEST(Encoder, RefusesWhatTheReceiverWouldReject) {
   ExpectRejected(GuestError{0, kMaxErrno + 1, "x"}, "errno 4096");
   ExpectRejected(GuestError{0, 0, std::string(kMaxErrorText + 1, 'x')}, "text is 1025 bytes");
   ExpectRejected(GuestError{kMaxChannel + 1, 0, "x"}, "guest-error on channel 65536");
+}
+
+TEST(Encoder, RefusesBadVolumeEntries) {
+  ExpectRejected(VolumeEntry{kMaxVolumes, EntryKind::kDirectory, 0755, 0, "a"}, "names volume 8 (must be 0..7)");
+  ExpectRejected(VolumeEntry{0, static_cast<EntryKind>(0), 0, 0, "a"}, "kind 0 is unknown");
+  ExpectRejected(VolumeEntry{0, static_cast<EntryKind>(5), 0, 0, "a"}, "kind 5 is unknown");
+  ExpectRejected(VolumeEntry{0, EntryKind::kFile, 010000, 1, "a"}, "mode 4096 is over 07777");
+  ExpectRejected(VolumeEntry{0, EntryKind::kRemoved, 0644, 0, "a"}, "removal carries a mode");
+  ExpectRejected(VolumeEntry{0, EntryKind::kDirectory, 0755, 3, "a"}, "size on a non-file");
+  ExpectRejected(VolumeEntry{0, EntryKind::kFile, 0644, kMaxVolumeFile + 1, "a"}, "over 2^40");
+  ExpectRejected(VolumeData{{}}, "volume-data is 0 bytes");
+  ExpectRejected(VolumeData{std::vector<uint8_t>(kMaxDataChunk + 1)}, "volume-data is 32769 bytes");
+  for (const char* bad : {"", "/etc/passwd", "..", "a/../b", "a//b", "a/", "./a", "a/.", "../x"}) {
+    ExpectRejected(VolumeEntry{0, EntryKind::kDirectory, 0755, 0, bad}, "volume-entry path");
+  }
+  ExpectRejected(VolumeEntry{0, EntryKind::kDirectory, 0755, 0, std::string("a\0b", 3)}, "holds a NUL byte");
+  ExpectRejected(VolumeEntry{0, EntryKind::kDirectory, 0755, 0, std::string(kMaxVolumePath + 1, 'a')},
+                 "is 4097 bytes");
+  // Odd but legal names: dots inside, bytes outside ASCII, a trailing space.
+  for (const char* ok : {"a", "...", ".hidden/x..y", "caf\xc3\xa9 ", "a/b/c"}) {
+    EXPECT_TRUE(Encode(VolumeEntry{0, EntryKind::kDirectory, 0755, 0, ok}).ok()) << ok;
+  }
+  EXPECT_TRUE(Encode(VolumeEntry{kMaxVolumes - 1, EntryKind::kFile, 07777, kMaxVolumeFile,
+                                 std::string(kMaxVolumePath, 'a')}).ok());
 }
 
 TEST(Encoder, LimitsAreInclusive) {

@@ -120,6 +120,15 @@ void AppendPayload(const Message& m, std::vector<uint8_t>& out) {
       Put32(out, 0);
       PutText(out, g.text);
     }
+    void operator()(const VolumeEntry& v) const {
+      Put8(out, static_cast<uint8_t>(v.volume));
+      Put8(out, static_cast<uint8_t>(v.kind));
+      Put16(out, 0);
+      Put32(out, v.mode);
+      Put64(out, v.size);
+      PutText(out, v.path);
+    }
+    void operator()(const VolumeData& d) const { out.insert(out.end(), d.bytes.begin(), d.bytes.end()); }
   };
   std::visit(Visitor{out}, m);
 }
@@ -176,6 +185,13 @@ Result<Message> ParsePayload(Type type, uint32_t channel, std::span<const uint8_
     case Type::kGuestError:
       BH_TRY(NeedZero(type, payload.subspan(4, 4), "reserved bytes"));
       return Message(GuestError{channel, LoadLe32(p), Text(payload.subspan(kGuestErrorFixed))});
+    case Type::kVolumeEntry:
+      // The kind, mode, size and path rules are CheckMessage's.
+      BH_TRY(NeedZero(type, payload.subspan(2, 2), "reserved bytes"));
+      return Message(VolumeEntry{p[0], static_cast<EntryKind>(p[1]), LoadLe32(p + 4), LoadLe64(p + 8),
+                                 Text(payload.subspan(kVolumeEntryFixed))});
+    case Type::kVolumeData:
+      return Message(VolumeData{{payload.begin(), payload.end()}});
   }
   return Error("type " + std::string(TypeName(type)) + " has no layout");
 }

@@ -32,7 +32,7 @@ constexpr Direction kH = Direction::kHostToGuest;
 constexpr Direction kG = Direction::kGuestToHost;
 
 // One row per type: the whole of what the header check needs.
-constexpr std::array<TypeInfo, 16> kTypes = {{
+constexpr std::array<TypeInfo, 18> kTypes = {{
     {Type::kStart, "start", kH, ChannelRule::kMain, 1, kMaxSpecJson},
     {Type::kExec, "exec", kH, ChannelRule::kExec, 1, kMaxSpecJson},
     {Type::kStdin, "stdin", kH, ChannelRule::kProcess, 1, kMaxDataChunk},
@@ -52,6 +52,9 @@ constexpr std::array<TypeInfo, 16> kTypes = {{
     {Type::kGuestCredit, "guest-credit", kG, ChannelRule::kProcess, kCreditSize, kCreditSize},
     {Type::kGuestError, "guest-error", kG, ChannelRule::kAny, kGuestErrorFixed + 1,
      kGuestErrorFixed + kMaxErrorText},
+    {Type::kVolumeEntry, "volume-entry", kG, ChannelRule::kMain, kVolumeEntryFixed + 1,
+     kVolumeEntryFixed + kMaxVolumePath},
+    {Type::kVolumeData, "volume-data", kG, ChannelRule::kMain, 1, kMaxDataChunk},
 }};
 
 const TypeInfo* Find(uint8_t type) {
@@ -95,6 +98,23 @@ Status CheckStream(Type type, Stream stream) {
   if (ok) return Ok();
   return Error(std::string(TypeName(type)) + " names stream " +
                std::to_string(static_cast<unsigned>(stream)) + ", which its sender does not read");
+}
+
+Status CheckVolumeEntry(const VolumeEntry& v) {
+  if (v.volume >= kMaxVolumes) {
+    return Error("volume-entry names volume " + std::to_string(v.volume) + " (must be 0.." +
+                 std::to_string(kMaxVolumes - 1) + ")");
+  }
+  const auto kind = static_cast<uint8_t>(v.kind);
+  if (kind < static_cast<uint8_t>(EntryKind::kDirectory) ||
+      kind > static_cast<uint8_t>(EntryKind::kRemoved)) {
+    return Error("volume-entry kind " + std::to_string(kind) + " is unknown");
+  }
+  if (v.mode > kMaxVolumeMode) return Error("volume-entry mode " + std::to_string(v.mode) + " is over 07777");
+  if (v.kind == EntryKind::kRemoved && v.mode != 0) return Error("volume-entry removal carries a mode");
+  if (v.kind != EntryKind::kFile && v.size != 0) return Error("volume-entry size on a non-file");
+  if (v.size > kMaxVolumeFile) return Error("volume-entry size " + std::to_string(v.size) + " is over 2^40");
+  return CheckVolumePath(v.path).Context("volume-entry path");
 }
 
 Status CheckFields(const Message& m) {
@@ -150,6 +170,10 @@ Status CheckFields(const Message& m) {
                    std::to_string(kMaxErrno));
     }
     BH_TRY(CheckText("guest-error text", g->text, kMaxErrorText));
+  } else if (auto* v = std::get_if<VolumeEntry>(&m)) {
+    BH_TRY(CheckVolumeEntry(*v));
+  } else if (auto* vd = std::get_if<VolumeData>(&m)) {
+    BH_TRY(CheckSize("volume-data", vd->bytes.size(), kMaxDataChunk));
   }
   return Ok();
 }
@@ -186,6 +210,8 @@ Type TypeOf(const Message& m) {
     Type operator()(const Exit&) const { return Type::kExit; }
     Type operator()(const StatsReply&) const { return Type::kStatsReply; }
     Type operator()(const GuestError&) const { return Type::kGuestError; }
+    Type operator()(const VolumeEntry&) const { return Type::kVolumeEntry; }
+    Type operator()(const VolumeData&) const { return Type::kVolumeData; }
   };
   return std::visit(Visitor{}, m);
 }
@@ -194,7 +220,8 @@ uint32_t ChannelOf(const Message& m) {
   return std::visit(
       [](const auto& msg) -> uint32_t {
         using T = std::decay_t<decltype(msg)>;
-        if constexpr (std::is_same_v<T, Start>) {
+        if constexpr (std::is_same_v<T, Start> || std::is_same_v<T, VolumeEntry> ||
+                      std::is_same_v<T, VolumeData>) {
           return kMainChannel;
         } else if constexpr (std::is_same_v<T, StatsRequest> || std::is_same_v<T, Hello> ||
                              std::is_same_v<T, StatsReply>) {
@@ -238,6 +265,24 @@ Status CheckMessage(const Message& m) {
   }
   BH_TRY(CheckChannel(type, ChannelOf(m)));
   return CheckFields(m);
+}
+
+Status CheckVolumePath(std::string_view path) {
+  if (path.empty() || path.size() > kMaxVolumePath) {
+    return Error("is " + std::to_string(path.size()) + " bytes (must be 1.." + std::to_string(kMaxVolumePath) + ")");
+  }
+  if (path.find('\0') != std::string_view::npos) return Error("holds a NUL byte");
+  if (path.front() == '/') return Error("is absolute");
+  size_t start = 0;
+  for (;;) {
+    size_t slash = path.find('/', start);
+    std::string_view part = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (part.empty() || part == "." || part == "..") {
+      return Error("has an empty, \".\" or \"..\" component");
+    }
+    if (slash == std::string_view::npos) return Ok();
+    start = slash + 1;
+  }
 }
 
 std::string PrintableText(std::string_view text, size_t max) {

@@ -99,8 +99,31 @@ struct GuestError {
   bool operator==(const GuestError&) const = default;
 };
 
+// Writable volumes (docs/vm-tier.md, "Volumes"): once the container's process has exited, and
+// before its exit frame, the guest sends what changed in each writable volume, one entry per
+// path (parents first), on channel 1. A file's entry is followed by exactly `size` bytes of
+// volume-data.
+enum class EntryKind : uint8_t {
+  kDirectory = 1,        // make sure a directory is there
+  kOpaqueDirectory = 2,  // a directory that replaced whatever was there: emptied first
+  kFile = 3,             // a regular file, rewritten whole
+  kRemoved = 4,          // the path was deleted
+};
+struct VolumeEntry {
+  uint32_t volume = 0;  // 0..kMaxVolumes-1
+  EntryKind kind = EntryKind::kDirectory;
+  uint32_t mode = 0;    // permission bits 0..07777 (directories and files)
+  uint64_t size = 0;    // files only: the bytes that follow
+  std::string path;     // relative, '/'-separated; no empty, "." or ".." component
+  bool operator==(const VolumeEntry&) const = default;
+};
+struct VolumeData {
+  std::vector<uint8_t> bytes;  // 1..kMaxDataChunk
+  bool operator==(const VolumeData&) const = default;
+};
+
 using Message = std::variant<Start, Exec, Data, CloseStdin, Signal, Resize, StatsRequest, Credit,
-                             Hello, Started, Exit, StatsReply, GuestError>;
+                             Hello, Started, Exit, StatsReply, GuestError, VolumeEntry, VolumeData>;
 
 // What the table in message.cc knows of each type.
 std::string_view TypeName(Type type);
@@ -121,6 +144,10 @@ Status CheckChannel(Type type, uint32_t channel);
 // what it parsed and the encoder to what it is given, so neither side emits what the other
 // rejects.
 Status CheckMessage(const Message& m);
+
+// A volume path as volume-entry carries it: 1..kMaxVolumePath bytes, no NUL, relative, and no
+// empty, "." or ".." component. The receiver resolves it beneath the volume alone.
+Status CheckVolumePath(std::string_view path);
 
 // Printable ASCII (0x20..0x7e), cut to `max` bytes, anything else replaced by '?': what
 // the guest puts in text fields so they are safe to print on the host. Empty becomes "?".

@@ -36,6 +36,10 @@ inline std::vector<Message> GuestSamples() {
       StatsReply{7, 123456789, 64ull << 20, 5},
       Credit{1, Stream::kStdin, 1},
       GuestError{0, 2, "mounting the image: No such file or directory"},
+      VolumeEntry{0, EntryKind::kDirectory, 0755, 0, "logs"},
+      VolumeEntry{7, EntryKind::kFile, 0644, 5, "logs/app.log"},
+      VolumeData{{'h', 'e', 'l', 'l', 'o'}},
+      VolumeEntry{1, EntryKind::kRemoved, 0, 0, "old"},
   };
 }
 

@@ -10,7 +10,7 @@ namespace bulkhead::vmproto {
 
 // Bumped on any change to the wire format; host and guest ship together, so a receiver
 // accepts exactly its own version and names the other when they differ.
-inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kVersion = 2;
 
 // Two bytes no text starts with, so console noise on the port fails at the first frame.
 inline constexpr uint8_t kMagic0 = 0xBE;
@@ -45,6 +45,8 @@ enum class Type : uint8_t {
   kStatsReply = 0x46,   // request id, cpu ns, memory bytes, pids
   kGuestCredit = 0x47,  // the host may send that many more stdin bytes
   kGuestError = 0x48,   // something failed in the guest: errno and text
+  kVolumeEntry = 0x49,  // a writable volume's changed entry: directory, file, removal
+  kVolumeData = 0x4A,   // the bytes of the file the last volume-entry announced
 };
 
 // Payload limits. Fixed layouts have exactly this size; the others at most it.
@@ -61,6 +63,9 @@ inline constexpr size_t kCreditSize = 8;        // stream u8, reserved u8[3], by
 inline constexpr size_t kStartedSize = 8;       // pid u32, reserved u32
 inline constexpr size_t kExitSize = 8;          // kind u8, flags u8, reserved u16, value u32
 inline constexpr size_t kStatsReplySize = 32;   // id u32, reserved u32, cpu_ns, memory, pids u64
+// volume u8, kind u8, reserved u16, mode u32, size u64, then the path.
+inline constexpr size_t kVolumeEntryFixed = 16;
+inline constexpr size_t kMaxVolumePath = 4096;  // Linux PATH_MAX, its NUL left out
 
 // The largest frame each side can receive; a decoder never buffers more than this.
 inline constexpr size_t kMaxFrameFromHost = kHeaderSize + kMaxSpecJson;
@@ -73,6 +78,14 @@ inline constexpr uint32_t kMaxErrno = 4095;   // the kernel's -MAX_ERRNO range
 inline constexpr uint8_t kExitExited = 1;
 inline constexpr uint8_t kExitSignaled = 2;
 inline constexpr uint8_t kExitFlagCoreDumped = 0x01;
+// Writable volumes are numbered as the monitor's disks vol0..vol7 name them.
+inline constexpr uint32_t kMaxVolumes = 8;
+inline constexpr uint32_t kMaxVolumeMode = 07777;
+// A file's size as the guest announces it; the monitor bounds each volume far lower.
+inline constexpr uint64_t kMaxVolumeFile = uint64_t{1} << 40;
+// A writable volume of N MiB holds at most N * this many entries (the guest's tmpfs for it has
+// one inode per 4 KiB), and the monitor takes no more back.
+inline constexpr uint64_t kVolumeEntriesPerMib = 256;
 
 // Flow control (per channel and stream): the sender starts with kInitialWindow bytes of
 // credit; credit the receiver grants may never lift the unspent window above kMaxWindow.

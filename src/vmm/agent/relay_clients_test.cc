@@ -146,7 +146,7 @@ TEST(AgentRelayClients, SpeakingBeforeHelloOrMalformedFramesCostTheConnection) {
 
   rig.guest.Send(Hello{kVersion, "6.1"});
   Peer& bad = rig.Connect();
-  bad.SendRaw({0xBE, 0x1D, 1, 0x41, 0, 0, 0, 0, 9, 0, 0, 0});  // a hello, from a client
+  bad.SendRaw({0xBE, 0x1D, kVersion, 0x41, 0, 0, 0, 0, 9, 0, 0, 0});  // a hello, from a client
   EXPECT_FALSE(rig.Settle());
   EXPECT_TRUE(bad.eof);
   EXPECT_NE(LastError(bad).find("wrong direction"), std::string::npos) << LastError(bad);

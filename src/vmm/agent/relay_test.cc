@@ -190,7 +190,7 @@ TEST(AgentRelay, MalformedGuestFramesEndTheMonitor) {
       {"oversized", RawFrame(Type::kStdout, 1, Bytes(kMaxDataChunk + 1, 0)),
        "payload length 32769"},
       {"wrong direction", RawFrame(Type::kSignal, 1, Le32(9)), "wrong direction"},
-      {"other version", RawFrame(Type::kHello, 0, Le32(2), 2), "unsupported protocol version 2"},
+      {"other version", RawFrame(Type::kHello, 0, Le32(1), 1), "unsupported protocol version 1"},
       {"data before start", *Encode(Data{1, Stream::kStdout, {'x'}}), "the guest broke the session"},
       {"unasked stats", *Encode(StatsReply{4, 1, 1, 1}), "never asked for"},
   };
