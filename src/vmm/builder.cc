@@ -82,7 +82,7 @@ Status AddLegacyDevices(Machine& m, const VmConfig& config, const HostFiles& fil
 // container's) from the event loop.
 Status AddAgent(Machine& m, HostFiles& files, bool tty) {
   agent::RelayFds fds{std::move(files.agent_console), std::move(files.agent_listen), STDIN_FILENO,
-                      STDOUT_FILENO, STDERR_FILENO, tty};
+                      STDOUT_FILENO, STDERR_FILENO, tty, std::move(files.writeback)};
   BH_ASSIGN(std::unique_ptr<agent::Relay> relay, agent::Relay::Create(std::move(fds)));
   m.agent = std::move(relay);
   agent::Relay* r = m.agent.get();

@@ -1,6 +1,7 @@
 #include "vmm/config.h"
 
 #include <charconv>
+#include <functional>
 #include <set>
 
 #include "oci/json_reader.h"
@@ -55,9 +56,17 @@ Status ParseConsole(const Node& n, ConsoleConfig* c) {
   return oci::internal::ReadInt(n, "fd", &c->fd);
 }
 
+Status ParseWriteback(const Node& n, WritebackConfig* w) {
+  BH_TRY(OnlyKeys(n, {"volume", "path", "max_mib"}));
+  BH_TRY(oci::internal::ReadInt(n, "volume", &w->volume));
+  BH_TRY(oci::internal::ReadString(n, "path", &w->path));
+  return oci::internal::ReadInt(n, "max_mib", &w->max_mib);
+}
+
 Status ParseAgent(const Node& n, AgentConfig* a) {
-  BH_TRY(OnlyKeys(n, {"socket", "tty"}));
+  BH_TRY(OnlyKeys(n, {"socket", "tty", "writeback"}));
   BH_TRY(oci::internal::ReadString(n, "socket", &a->socket));
+  BH_TRY(oci::internal::ReadList(n, "writeback", &a->writeback, &ParseWriteback));
   return oci::internal::ReadBool(n, "tty", &a->tty);
 }
 
@@ -73,6 +82,19 @@ Status ValidateAgent(const VmConfig& c) {
                  "(give --serial none or file:PATH)");
   }
   if (c.serial.input) return Error("agent and serial input exclude each other: stdin is the container's");
+  std::set<uint32_t> volumes;
+  for (const WritebackConfig& w : c.agent->writeback) {
+    std::string what = "writeback volume " + std::to_string(w.volume);
+    if (w.volume >= kMaxWritebackVolumes) {
+      return Error(what + ": the number is outside 0.." + std::to_string(kMaxWritebackVolumes - 1));
+    }
+    if (!volumes.insert(w.volume).second) return Error(what + ": given twice");
+    if (w.path.empty() || w.path[0] != '/') return Error(what + ": the path \"" + w.path + "\" is not absolute");
+    if (w.max_mib < 1 || w.max_mib > kMaxWritebackMib) {
+      return Error(what + ": max_mib " + std::to_string(w.max_mib) + " is out of range [1, " +
+                   std::to_string(kMaxWritebackMib) + "]");
+    }
+  }
   return Ok();
 }
 
@@ -83,6 +105,36 @@ Result<uint64_t> ParseUint(std::string_view s, std::string_view what) {
     return Error(std::string(what) + ": \"" + std::string(s) + "\" is not a number");
   }
   return v;
+}
+
+// One item of a "key=value,key,..." flag.
+struct FlagItem {
+  std::string_view item;  // as written
+  std::string_view key;
+  std::string_view value;
+  bool has_value = false;  // there was a '='
+};
+
+// Calls `fn` on each comma-separated item of `flag`; an item whose key is `rest_key` takes
+// the rest of the flag as its value, commas and all.
+Status ForEachItem(std::string_view flag, std::string_view rest_key,
+                   const std::function<Status(const FlagItem&)>& fn) {
+  while (!flag.empty()) {
+    size_t comma = flag.find(',');
+    FlagItem i;
+    i.item = flag.substr(0, comma);
+    size_t eq = i.item.find('=');
+    i.key = i.item.substr(0, eq);
+    i.has_value = eq != std::string_view::npos;
+    if (i.has_value && !rest_key.empty() && i.key == rest_key) {
+      i.item = flag;
+      comma = std::string_view::npos;
+    }
+    i.value = i.has_value ? i.item.substr(eq + 1) : std::string_view();
+    flag = comma == std::string_view::npos ? std::string_view() : flag.substr(comma + 1);
+    BH_TRY(fn(i));
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -114,26 +166,45 @@ Status ApplyJson(std::string_view json, VmConfig* config) {
 
 Result<DiskConfig> ParseDiskFlag(std::string_view flag) {
   DiskConfig d;
-  while (!flag.empty()) {
-    size_t comma = flag.find(',');
-    std::string_view item = flag.substr(0, comma);
-    flag = comma == std::string_view::npos ? std::string_view() : flag.substr(comma + 1);
-    size_t eq = item.find('=');
-    std::string_view key = item.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
-    if (key == "id" && eq != std::string_view::npos) {
-      d.id = value;
-    } else if (key == "path" && eq != std::string_view::npos) {
-      d.path = value;
-    } else if ((key == "ro" || key == "readonly") && eq == std::string_view::npos) {
+  BH_TRY(ForEachItem(flag, "", [&d](const FlagItem& i) -> Status {
+    if (i.key == "id" && i.has_value) {
+      d.id = i.value;
+    } else if (i.key == "path" && i.has_value) {
+      d.path = i.value;
+    } else if ((i.key == "ro" || i.key == "readonly") && !i.has_value) {
       d.read_only = true;
-    } else if (key == "read_only" && (value == "true" || value == "false")) {
-      d.read_only = value == "true";
+    } else if (i.key == "read_only" && (i.value == "true" || i.value == "false")) {
+      d.read_only = i.value == "true";
     } else {
-      return Error("--disk: unknown item \"" + std::string(item) + "\" (want id=ID,path=PATH[,ro])");
+      return Error("--disk: unknown item \"" + std::string(i.item) + "\" (want id=ID,path=PATH[,ro])");
     }
-  }
+    return Ok();
+  }));
   return d;
+}
+
+Result<WritebackConfig> ParseWritebackFlag(std::string_view flag) {
+  WritebackConfig w;
+  bool volume = false, path = false, max = false;
+  // The path runs to the end of the flag, commas included.
+  BH_TRY(ForEachItem(flag, "path", [&](const FlagItem& i) -> Status {
+    if (i.key == "volume" && i.has_value) {
+      BH_ASSIGN(uint64_t v, ParseUint(i.value, "--writeback volume"));
+      w.volume = v > kMaxWritebackVolumes ? kMaxWritebackVolumes : static_cast<uint32_t>(v);
+      volume = true;
+    } else if (i.key == "path" && i.has_value) {
+      w.path = i.value;
+      path = true;
+    } else if (i.key == "max_mib" && i.has_value) {
+      BH_ASSIGN(w.max_mib, ParseUint(i.value, "--writeback max_mib"));
+      max = true;
+    } else {
+      return Error("--writeback: unknown item \"" + std::string(i.item) + "\" (want volume=N,max_mib=M,path=PATH)");
+    }
+    return Ok();
+  }));
+  if (!volume || !path || !max) return Error("--writeback: needs volume=N, path=PATH and max_mib=M");
+  return w;
 }
 
 Result<SerialConfig> ParseSerialFlag(std::string_view flag) {

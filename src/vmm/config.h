@@ -37,6 +37,17 @@ struct ConsoleConfig {
   int fd = -1;         // ... or use this inherited fd (both ways)
 };
 
+// A writable volume the guest writes back in agent mode (docs/vmm.md, "Write-back"): the
+// guest names it `volume`; the monitor writes what it sends beneath `path` (a directory, or
+// the one regular file), at most `max_mib` MiB of file bytes.
+inline constexpr uint32_t kMaxWritebackVolumes = 8;
+inline constexpr uint64_t kMaxWritebackMib = 1u << 20;
+struct WritebackConfig {
+  uint32_t volume = 0;
+  std::string path;
+  uint64_t max_mib = 0;
+};
+
 // Agent mode (docs/vmm.md): the virtio-console port carries the host<->guest protocol, which
 // the monitor terminates itself, serving host clients on a Unix socket it creates at `socket`.
 struct AgentConfig {
@@ -44,6 +55,7 @@ struct AgentConfig {
   // The monitor's stdin is the workload's terminal (a pty slave that is its controlling
   // terminal): its size goes to the guest at start and on every SIGWINCH.
   bool tty = false;
+  std::vector<WritebackConfig> writeback;
 };
 
 struct VmConfig {
@@ -69,6 +81,8 @@ Status ApplyJson(std::string_view json, VmConfig* config);
 
 // "id=root,path=/x.img,ro" (also "readonly", "read_only=true").
 Result<DiskConfig> ParseDiskFlag(std::string_view flag);
+// "volume=N,max_mib=M,path=PATH": everything after "path=" is the path, commas included.
+Result<WritebackConfig> ParseWritebackFlag(std::string_view flag);
 // "stdout", "none", "file:PATH".
 Result<SerialConfig> ParseSerialFlag(std::string_view flag);
 // "socket:PATH" or "fd:N".

@@ -87,6 +87,38 @@ TEST(VmConfig, AgentOwnsTheConsolePortAndStdio) {
   EXPECT_NE(ErrorOf(Validate(c)).find("needs a socket path"), std::string::npos);
 }
 
+TEST(VmConfig, Writeback) {
+  VmConfig c;
+  ASSERT_TRUE(ApplyJson(R"({"kernel": "/k", "serial": {"output": "none"}, "agent": {"socket": "/a.sock",
+      "writeback": [{"volume": 2, "path": "/srv/logs", "max_mib": 8}]}})", &c).ok());
+  ASSERT_EQ(c.agent->writeback.size(), 1u);
+  EXPECT_EQ(c.agent->writeback[0].volume, 2u);
+  EXPECT_EQ(c.agent->writeback[0].path, "/srv/logs");
+  EXPECT_EQ(c.agent->writeback[0].max_mib, 8u);
+  EXPECT_TRUE(Validate(c).ok()) << ErrorOf(Validate(c));
+  auto flag = ParseWritebackFlag("volume=1,max_mib=4,path=/a,b=c");
+  ASSERT_TRUE(flag.ok()) << flag.error().message();
+  EXPECT_EQ(flag->path, "/a,b=c") << "everything after path= is the path";
+  EXPECT_EQ(flag->volume, 1u);
+  EXPECT_EQ(flag->max_mib, 4u);
+  EXPECT_NE(ParseWritebackFlag("volume=1,path=/a").error().message().find("needs volume=N, path=PATH and max_mib=M"),
+            std::string::npos);
+  EXPECT_NE(ParseWritebackFlag("volume=x,max_mib=1,path=/a").error().message().find("is not a number"),
+            std::string::npos);
+  EXPECT_NE(ParseWritebackFlag("mode=rw,path=/a").error().message().find("unknown item \"mode=rw\""),
+            std::string::npos);
+  auto invalid = [&](WritebackConfig w) {
+    c.agent->writeback.push_back(w);
+    std::string error = ErrorOf(Validate(c));
+    c.agent->writeback.pop_back();
+    return error;
+  };
+  EXPECT_EQ(invalid({2, "/other", 1}), "writeback volume 2: given twice");
+  EXPECT_EQ(invalid({8, "/x", 1}), "writeback volume 8: the number is outside 0..7");
+  EXPECT_EQ(invalid({3, "rel", 1}), "writeback volume 3: the path \"rel\" is not absolute");
+  EXPECT_EQ(invalid({3, "/x", 0}), "writeback volume 3: max_mib 0 is out of range [1, 1048576]");
+}
+
 TEST(VmConfig, Flags) {
   auto d = ParseDiskFlag("id=root,path=/r.img,ro");
   ASSERT_TRUE(d.ok());

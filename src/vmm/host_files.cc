@@ -44,6 +44,30 @@ Result<UniqueFd> ConnectConsole(const ConsoleConfig& c) {
   return fd;
 }
 
+Result<agent::WritebackTarget> OpenWriteback(const WritebackConfig& w) {
+  const std::string what = "writeback volume " + std::to_string(w.volume) + ": " + w.path;
+  agent::WritebackTarget t;
+  t.volume = w.volume;
+  t.host_path = w.path;
+  t.max_bytes = w.max_mib << 20;
+  t.max_entries = w.max_mib * vmproto::kVolumeEntriesPerMib;
+  struct stat st;
+  if (stat(w.path.c_str(), &st) != 0) return Error::FromErrno(what);
+  t.file = S_ISREG(st.st_mode);
+  if (!t.file && !S_ISDIR(st.st_mode)) return Error(what + ": neither a directory nor a regular file");
+  // A file is opened for writing now (O_NONBLOCK: never wait on a fifo swapped in); a
+  // directory is only a place to resolve beneath.
+  int flags = t.file ? O_WRONLY | O_NOCTTY | O_NONBLOCK : O_PATH | O_DIRECTORY;
+  t.fd = UniqueFd(open(w.path.c_str(), flags | O_CLOEXEC));
+  if (!t.fd) return Error::FromErrno(what);
+  struct stat opened;
+  if (fstat(t.fd.get(), &opened) != 0) return Error::FromErrno(what);
+  if ((opened.st_mode & S_IFMT) != (st.st_mode & S_IFMT)) return Error(what + ": changed while it was opened");
+  size_t slash = w.path.rfind('/');
+  t.file_name = w.path.substr(slash + 1);
+  return t;
+}
+
 }  // namespace
 
 Result<HostFiles> OpenHostFiles(const VmConfig& config) {
@@ -78,6 +102,10 @@ Result<HostFiles> OpenHostFiles(const VmConfig& config) {
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) return Error::FromErrno("agent socketpair");
     f.console = UniqueFd(sp[0]);
     f.agent_console = UniqueFd(sp[1]);
+    for (const WritebackConfig& w : config.agent->writeback) {
+      BH_ASSIGN(agent::WritebackTarget t, OpenWriteback(w));
+      f.writeback.push_back(std::move(t));
+    }
     BH_ASSIGN(f.agent_listen, agent::ListenUnix(config.agent->socket));  // last: nothing fails after it
   }
   return f;

@@ -6,6 +6,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "vmm/agent/volume_sink.h"
 #include "vmm/config.h"
 #include "vmm/kvm/kvm.h"
 
@@ -23,6 +24,8 @@ struct HostFiles {
   // other end is `console` (the virtio-console device's).
   UniqueFd agent_listen;
   UniqueFd agent_console;
+  // Agent mode: the writable volumes, each a directory or the one regular file.
+  std::vector<agent::WritebackTarget> writeback;
 };
 
 Result<HostFiles> OpenHostFiles(const VmConfig& config);

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   std::string config_path, kernel, initrd, cmdline, serial, console, agent_socket;
   std::optional<uint32_t> vcpus;
   std::optional<uint64_t> memory;
-  std::vector<std::string> disks;
+  std::vector<std::string> disks, writeback;
   bool rng = false, no_jail = false, print_seccomp = false, agent_tty = false;
   std::string selftest;
   app.add_option("--config", config_path, "JSON configuration file (flags override it)");
@@ -42,6 +42,9 @@ int main(int argc, char** argv) {
   app.add_flag("--agent-tty", agent_tty,
                "agent mode: stdin is the workload's terminal, whose size goes to the guest at "
                "start and on SIGWINCH");
+  app.add_option("--writeback", writeback,
+                 "agent mode: a writable volume the guest writes back, volume=N,max_mib=M,path=PATH "
+                 "(PATH a directory or a regular file; repeatable)");
   app.add_flag("--rng", rng, "add a virtio-rng entropy device");
   app.add_flag("--no-jail", no_jail, "skip namespaces, privilege drop and seccomp (debugging only)");
   app.add_flag("--print-seccomp", print_seccomp, "print the seccomp allow-lists and exit");
@@ -85,7 +88,16 @@ int main(int argc, char** argv) {
     if (!c.ok()) return Usage(c.error().message());
     config.console = *c;
   }
-  if (!agent_socket.empty()) config.agent = AgentConfig{agent_socket, config.agent && config.agent->tty};
+  if (!agent_socket.empty()) {
+    if (!config.agent) config.agent = AgentConfig{};
+    config.agent->socket = agent_socket;
+  }
+  for (const std::string& w : writeback) {
+    if (!config.agent) return Usage("--writeback needs agent mode (--agent-socket)");
+    auto parsed = ParseWritebackFlag(w);
+    if (!parsed.ok()) return Usage(parsed.error().message());
+    config.agent->writeback.push_back(*parsed);
+  }
   if (agent_tty) {
     if (!config.agent) return Usage("--agent-tty needs agent mode (--agent-socket)");
     config.agent->tty = true;

@@ -47,6 +47,20 @@ const std::vector<SyscallRule>& EventLoopRules() {
   return rules;
 }
 
+const std::vector<SyscallRule>& WritebackRuleList() {
+  static const std::vector<SyscallRule> rules = {
+      {"openat2", "opens a path beneath a writable volume: RESOLVE_BENEATH, no symlinks, no other mounts", {}},
+      {"mkdirat", "makes a directory the guest made in a writable volume", {}},
+      {"unlinkat", "removes what the guest removed from a writable volume", {}},
+      {"newfstatat", "what a path of a writable volume is before it is written, and the file opened", {}},
+      {"getdents64", "lists a directory of a writable volume that the guest removed or replaced", {}},
+      {"ftruncate", "empties a file volume before the guest's bytes go in", {}},
+      {"pwrite64", "writes a file's bytes back to a writable volume", {}},
+      {"fchmod", "gives a file written back the guest's permission bits", {}},
+  };
+  return rules;
+}
+
 const std::vector<SyscallRule>& VcpuRules() {
   static const std::vector<SyscallRule> rules = {
       {"ioctl", "runs the vCPU", {Eq(1, KVM_RUN)}},
@@ -90,22 +104,28 @@ std::span<const SyscallRule> RulesFor(ThreadRole role) {
   return role == ThreadRole::kVcpu ? VcpuRules() : EventLoopRules();
 }
 
-oci::Seccomp PolicyFor(ThreadRole role) {
+std::span<const SyscallRule> WritebackRules() { return WritebackRuleList(); }
+
+oci::Seccomp PolicyFor(ThreadRole role, bool writeback) {
   oci::Seccomp p;
   p.default_action = "SCMP_ACT_KILL_PROCESS";
   p.architectures = {"SCMP_ARCH_X86_64"};
-  for (const SyscallRule& r : RulesFor(role)) {
-    oci::SeccompSyscall s;
-    s.names = {r.name};
-    s.action = "SCMP_ACT_ALLOW";
-    s.args = r.args;
-    p.syscalls.push_back(std::move(s));
-  }
+  auto add = [&p](std::span<const SyscallRule> rules) {
+    for (const SyscallRule& r : rules) {
+      oci::SeccompSyscall s;
+      s.names = {r.name};
+      s.action = "SCMP_ACT_ALLOW";
+      s.args = r.args;
+      p.syscalls.push_back(std::move(s));
+    }
+  };
+  add(RulesFor(role));
+  if (writeback && role == ThreadRole::kEventLoop) add(WritebackRules());
   return p;
 }
 
-Result<seccomp::Program> CompilePolicy(ThreadRole role) {
-  BH_ASSIGN(seccomp::Program prog, seccomp::Compile(PolicyFor(role)));
+Result<seccomp::Program> CompilePolicy(ThreadRole role, bool writeback) {
+  BH_ASSIGN(seccomp::Program prog, seccomp::Compile(PolicyFor(role, writeback)));
   prog.flags = 0;  // this thread only: each role installs its own list
   return prog;
 }
@@ -121,6 +141,11 @@ std::string DescribePolicies() {
       out += "| " + std::string(r.name) + " | " + DescribeArgs(r.args) + " | " + r.reason + " |\n";
     }
     out += "\n";
+  }
+  out += "### event loop thread with writable volumes: " + std::to_string(WritebackRules().size()) +
+         " more system calls\n\n| syscall | arguments | why |\n| --- | --- | --- |\n";
+  for (const SyscallRule& r : WritebackRules()) {
+    out += "| " + std::string(r.name) + " | " + DescribeArgs(r.args) + " | " + r.reason + " |\n";
   }
   return out;
 }

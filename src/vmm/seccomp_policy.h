@@ -24,13 +24,18 @@ struct SyscallRule {
 
 const char* RoleName(ThreadRole role);
 std::span<const SyscallRule> RulesFor(ThreadRole role);
+// What the event loop needs on top of its rules when the VM has writable volumes to write
+// back (agent mode, --writeback); without them it never has these.
+std::span<const SyscallRule> WritebackRules();
 
-// The role's rules as a profile: default kill-process, x86_64 only.
-oci::Seccomp PolicyFor(ThreadRole role);
+// The role's rules as a profile: default kill-process, x86_64 only. `writeback` adds
+// WritebackRules to the event loop's.
+oci::Seccomp PolicyFor(ThreadRole role, bool writeback = false);
 // Compiled for installation on one thread (no TSYNC).
-Result<seccomp::Program> CompilePolicy(ThreadRole role);
+Result<seccomp::Program> CompilePolicy(ThreadRole role, bool writeback = false);
 
-// A markdown table per role: syscall, argument restriction, reason.
+// A markdown table per role, and one of the write-back additions: syscall, argument
+// restriction, reason.
 std::string DescribePolicies();
 
 }  // namespace bulkhead::vmm

@@ -25,8 +25,8 @@ seccomp_data Call(long nr, std::array<uint64_t, 6> args = {}, uint32_t arch = AU
   return d;
 }
 
-uint32_t Answer(ThreadRole role, const seccomp_data& d) {
-  auto prog = CompilePolicy(role);
+uint32_t Answer(ThreadRole role, const seccomp_data& d, bool writeback = false) {
+  auto prog = CompilePolicy(role, writeback);
   EXPECT_TRUE(prog.ok()) << prog.error().message();
   EXPECT_TRUE(seccomp::ValidateProgram(prog->filter).ok());
   EXPECT_EQ(prog->flags, 0u);
@@ -53,6 +53,20 @@ TEST(VmmSeccomp, EventLoopCannotTouchKvmOrSpawn) {
                   SYS_connect, SYS_ptrace, SYS_mprotect, SYS_setns, SYS_unshare, SYS_mount, SYS_kill}) {
     EXPECT_EQ(Answer(ThreadRole::kEventLoop, Call(nr)), kKill) << "syscall " << nr;
     EXPECT_EQ(Answer(ThreadRole::kVcpu, Call(nr)), kKill) << "syscall " << nr;
+  }
+}
+
+TEST(VmmSeccomp, WritebackCallsOnlyWithWritableVolumes) {
+  for (long nr : {SYS_openat2, SYS_mkdirat, SYS_unlinkat, SYS_newfstatat, SYS_getdents64, SYS_ftruncate,
+                  SYS_pwrite64, SYS_fchmod}) {
+    EXPECT_EQ(Answer(ThreadRole::kEventLoop, Call(nr)), kKill) << "syscall " << nr;
+    EXPECT_EQ(Answer(ThreadRole::kEventLoop, Call(nr), true), kAllow) << "syscall " << nr;
+    EXPECT_EQ(Answer(ThreadRole::kVcpu, Call(nr), true), kKill) << "syscall " << nr;
+  }
+  // Still no way to open anything but beneath a volume, nor to make links or devices.
+  for (long nr : {SYS_open, SYS_openat, SYS_symlinkat, SYS_linkat, SYS_mknodat, SYS_renameat2, SYS_fchownat,
+                  SYS_chmod, SYS_execve}) {
+    EXPECT_EQ(Answer(ThreadRole::kEventLoop, Call(nr), true), kKill) << "syscall " << nr;
   }
 }
 

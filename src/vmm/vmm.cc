@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -61,7 +62,8 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
 
   auto vcpu_filter = CompilePolicy(ThreadRole::kVcpu);
   if (!vcpu_filter.ok()) return Fail(vcpu_filter.error());
-  auto loop_filter = CompilePolicy(ThreadRole::kEventLoop);
+  const bool writeback = config.agent && !config.agent->writeback.empty();
+  auto loop_filter = CompilePolicy(ThreadRole::kEventLoop, writeback);
   if (!loop_filter.ok()) return Fail(loop_filter.error());
 
   agent::Relay* relay = m.agent.get();
@@ -97,6 +99,8 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
   });
   if (!added.ok()) return Fail(added.error());
 
+  // What the guest writes back gets exactly the permission bits it asked for.
+  if (writeback) umask(0);
   if (jail) {
     auto st = PivotToEmptyRoot();
     if (st.ok()) st = DropPrivileges(*jail);
@@ -111,7 +115,7 @@ int RunMachine(const VmConfig& config, HostFiles& files, const std::optional<Jai
     std::thread([ctx] { RunVcpuThread(ctx); }).detach();
   }
   if (jail) {
-    auto st = ApplyRlimits(m.agent ? agent::kSpareFds : 0);
+    auto st = ApplyRlimits(m.agent ? agent::kSpareFds + (writeback ? agent::kWritebackFds : 0) : 0);
     if (!st.ok()) return Fail(std::move(st).error().Context("jail"));
     auto installed = seccomp::Install(*loop_filter);
     if (!installed.ok()) {

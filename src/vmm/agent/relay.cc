@@ -31,7 +31,14 @@ Status SetNonBlocking(int fd) {
 
 }  // namespace
 
-Relay::Relay(RelayFds fds) : fds_(std::move(fds)) {
+Relay::Relay(RelayFds fds)
+    : fds_(std::move(fds)),
+      volumes_(std::move(fds_.writeback), [this](const std::string& line) {
+        // The monitor's own line, in order with the workload's stderr; it earns no credit.
+        if (err_.dead) return;
+        std::string text = "bulkhead-vmm: " + line + "\n";
+        err_.queue.Push(std::vector<uint8_t>(text.begin(), text.end()));
+      }) {
   out_.fd = fds_.out;
   out_.stream = Stream::kStdout;
   err_.fd = fds_.err;
@@ -148,8 +155,19 @@ void Relay::HandleGuest(Message m) {
     Fatal(Outcome::Kind::kGuestBrokeProtocol, "the guest broke the session: " + route.error().message());
     return;
   }
-  if (route->main_exit) main_exit_ = route->main_exit;
+  if (route->main_exit) {
+    // The guest writes its volumes back before the exit: nothing may be left half done.
+    Status finished = volumes_.Finish();
+    if (!finished.ok()) {
+      Fatal(Outcome::Kind::kGuestBrokeProtocol, "volume write-back: " + finished.error().message());
+      return;
+    }
+    main_exit_ = route->main_exit;
+  }
   switch (route->to) {
+    case GuestRoute::To::kVolumes:
+      WriteBack(m);
+      break;
     case GuestRoute::To::kNowhere:
       if (route->drop_data) {
         auto* d = std::get_if<vmproto::Data>(&m);
@@ -183,6 +201,16 @@ void Relay::HandleGuest(Message m) {
       break;
     }
   }
+}
+
+void Relay::WriteBack(const Message& m) {
+  Status st = Ok();
+  if (auto* e = std::get_if<vmproto::VolumeEntry>(&m)) {
+    st = volumes_.OnEntry(*e);
+  } else if (auto* d = std::get_if<vmproto::VolumeData>(&m)) {
+    st = volumes_.OnData(d->bytes);
+  }
+  if (!st.ok()) Fatal(Outcome::Kind::kGuestBrokeProtocol, "volume write-back: " + st.error().message());
 }
 
 void Relay::SendToGuest(const Message& m) {

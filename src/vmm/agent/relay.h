@@ -25,6 +25,7 @@
 #include "base/unique_fd.h"
 #include "vmm/agent/out_queue.h"
 #include "vmm/agent/session.h"
+#include "vmm/agent/volume_sink.h"
 #include "vmproto/decoder.h"
 
 namespace bulkhead::vmm::agent {
@@ -51,6 +52,9 @@ struct RelayFds {
   // `in` is the workload's terminal: its size goes to the guest once a client sent start,
   // and again on ResizeMain.
   bool tty = false;
+  // The writable volumes the guest writes back before the main process's exit; their
+  // failures go to `err` as the monitor's own lines.
+  std::vector<WritebackTarget> writeback;
 };
 
 // How the monitor ends.
@@ -117,6 +121,7 @@ class Relay {
   void ReadStdin();
   bool WantStdin() const;
   void FlushOutput(Output& o);
+  void WriteBack(const vmproto::Message& m);
   void Fatal(Outcome::Kind kind, std::string message);
 
   // Client side (relay_clients.cc).
@@ -139,6 +144,7 @@ class Relay {
   RelayFds fds_;
   UniqueFd epoll_;
   Session session_;
+  VolumeSink volumes_;
   vmproto::Decoder guest_decoder_{vmproto::Direction::kGuestToHost};
   OutQueue to_guest_{true};
   Output out_;

@@ -76,7 +76,9 @@ class Rig {
  public:
   // With `tty` the main stdio is a pty's slave (raw), as a vm-tier container with a terminal
   // has it, and `tty_master` is the console's end.
-  explicit Rig(bool tty = false) : guest(Direction::kHostToGuest) {
+  // `writeback` are the VM's writable volumes.
+  explicit Rig(bool tty = false, std::vector<WritebackTarget> writeback = {})
+      : guest(Direction::kHostToGuest) {
     signal(SIGPIPE, SIG_IGN);  // a reader the test closes must not kill the test
     char dir[] = "/tmp/bh-relay-test.XXXXXX";
     EXPECT_NE(mkdtemp(dir), nullptr);
@@ -101,6 +103,7 @@ class Rig {
     auto listen = ListenUnix(path);
     EXPECT_TRUE(listen.ok()) << listen.error().message();
     RelayFds fds{UniqueFd(sp[1]), std::move(*listen), stdin_r.get(), stdout_w.get(), stderr_w.get()};
+    fds.writeback = std::move(writeback);
     if (tty) {
       tty_master = UniqueFd(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
       EXPECT_TRUE(tty_master.valid() && unlockpt(tty_master.get()) == 0);

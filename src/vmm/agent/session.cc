@@ -79,7 +79,10 @@ Result<GuestRoute> Session::OnGuest(Message& m) {
   BH_ASSIGN(Channel * c, OpenForGuest(channel, name.c_str()));
   r.client = c->owner;
   r.to = c->owner == kNoClient ? GuestRoute::To::kNowhere : GuestRoute::To::kClient;
-  if (std::holds_alternative<vmproto::Started>(m)) {
+  if (std::holds_alternative<vmproto::VolumeEntry>(m) || std::holds_alternative<vmproto::VolumeData>(m)) {
+    if (!c->started) return Error(name + " before the container's process started");
+    r.to = GuestRoute::To::kVolumes;
+  } else if (std::holds_alternative<vmproto::Started>(m)) {
     if (c->started) return Error("a second started on " + Ch(channel));
     c->started = true;
   } else if (auto* d = std::get_if<vmproto::Data>(&m)) {

@@ -37,6 +37,7 @@ struct GuestRoute {
     kClient,      // to `client`
     kAllClients,  // hello, guest-wide errors
     kMainOutput,  // channel 1 stdout/stderr: the monitor's own fd 1 or 2
+    kVolumes,     // a writable volume's write-back: the monitor applies it (volume_sink.h)
   };
   To to = To::kNowhere;
   ClientId client = kNoClient;
