@@ -17,6 +17,7 @@
 #include "vminit/guest_fs.h"
 #include "vminit/layout.h"
 #include "vminit/spec.h"
+#include "vminit/volume_sync.h"
 #include "vmproto/wire.h"
 
 namespace bulkhead::vminit {
@@ -32,6 +33,8 @@ constexpr size_t kMaxBacklog = 256 * 1024;
 // if an orphan still holds it open (its later output is not sent).
 constexpr int64_t kOutputGraceMs = 500;
 constexpr int kLingerPollMs = 100;
+// How long the write-back waits for the host to take frames before it gives up.
+constexpr int kWriteBackStallMs = 60000;
 
 int64_t NowMs() {
   struct timespec ts {};
@@ -144,7 +147,12 @@ Status Agent::StartContainer(const vmproto::Start& m) {
   BH_TRY(AssembleRoot("/dev/" + disk, spec.guest.upper_size_mib));
   for (const GuestVolume& v : spec.guest.volumes) {
     BH_ASSIGN(std::string vdisk, FindDiskBySerial(kSysBlock, v.serial));
-    BH_TRY(MountVolume("/dev/" + vdisk, v.path));
+    if (!v.writable) {
+      BH_TRY(MountVolume("/dev/" + vdisk, v.path));
+      continue;
+    }
+    BH_ASSIGN(std::string upper, MountWritableVolume("/dev/" + vdisk, v.path, v.number, v.size_mib));
+    writable_.push_back({v.number, std::move(upper)});
   }
   bool terminal = spec.config.process.terminal;
   BH_ASSIGN(Container c, Container::Prepare(std::move(spec)));
@@ -333,11 +341,27 @@ Result<bool> Agent::FinishChannels() {
       ++it;
       continue;
     }
+    if (c.id == vmproto::kMainChannel) {
+      BH_TRY(WriteBackVolumes());
+      main_done = true;
+    }
     BH_TRY(port_.Send(vmproto::ExitFromWaitStatus(c.id, c.relay.wait_status())));
-    if (c.id == vmproto::kMainChannel) main_done = true;
     it = channels_.erase(it);
   }
   return main_done;
+}
+
+Status Agent::WriteBackVolumes() {
+  const SendFrame send = [this](const vmproto::Message& m) -> Status {
+    BH_TRY(port_.Send(m));
+    if (port_.backlog() <= kMaxBacklog) return Ok();
+    return port_.FlushTo(kMaxBacklog / 2, kWriteBackStallMs).Context("writing back volumes");
+  };
+  for (const WritableVolume& v : writable_) {
+    Status st = SendVolumeChanges(v.number, v.upper, send);
+    if (!st.ok()) return st;
+  }
+  return Ok();
 }
 
 Status Agent::Run() {

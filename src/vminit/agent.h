@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -71,12 +73,19 @@ class Agent {
   Result<bool> FinishChannels();
   Channel* Find(uint32_t channel);
   bool AnyLingering() const;
+  // Sends what changed in each writable volume (volume_sync.h), before the main exit.
+  Status WriteBackVolumes();
 
   Port port_;
   UniqueFd sigchld_;
   std::optional<Container> container_;
   std::map<uint32_t, std::unique_ptr<Channel>> channels_;
   std::set<uint32_t> used_channels_;  // a channel number is never reused
+  struct WritableVolume {
+    uint32_t number = 0;
+    std::string upper;
+  };
+  std::vector<WritableVolume> writable_;
   bool start_seen_ = false;
   bool start_failed_ = false;
 };

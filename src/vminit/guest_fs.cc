@@ -7,6 +7,7 @@
 
 #include "base/fs.h"
 #include "vminit/layout.h"
+#include "vmproto/wire.h"
 
 namespace bulkhead::vminit {
 
@@ -92,6 +93,38 @@ Status MountVolume(const std::string& disk, const std::string& path) {
   BH_TRY(MakeDir(path));
   return Mount(disk.c_str(), path.c_str(), "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, "")
       .Context("the volume image " + disk);
+}
+
+std::string WritableOverlayOptions(const std::string& lower, const std::string& upper,
+                                   const std::string& work) {
+  return "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work +
+         ",redirect_dir=off,index=off,metacopy=off";
+}
+
+Result<std::string> MountWritableVolume(const std::string& disk, const std::string& path,
+                                        uint32_t number, uint64_t size_mib) {
+  const std::string layers = std::string(kVolumeLayersDir) + "/" + std::to_string(number);
+  const std::string lower = layers + "/lower", rw = layers + "/rw";
+  const std::string upper = rw + "/upper", work = rw + "/work";
+  for (const std::string& dir : {std::string(kVolumesDir), path, std::string(kVolumeLayersDir), layers, lower, rw}) {
+    BH_TRY(MakeDir(dir));
+  }
+  BH_TRY(Mount(disk.c_str(), lower, "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, "")
+             .Context("the volume image " + disk));
+  BH_TRY(Mount("volume", rw, "tmpfs", MS_NODEV | MS_NOSUID,
+               "mode=0755,size=" + std::to_string(size_mib) + "m,nr_inodes=" +
+                   std::to_string(size_mib * vmproto::kVolumeEntriesPerMib))
+             .Context("the writable layer of " + path));
+  BH_TRY(MakeDir(upper));
+  BH_TRY(MakeDir(work));
+  struct stat root {};
+  if (stat(lower.c_str(), &root) != 0) return Error::FromErrno("reading " + lower);
+  if (chown(upper.c_str(), root.st_uid, root.st_gid) != 0 || chmod(upper.c_str(), root.st_mode & 07777) != 0) {
+    return Error::FromErrno("giving " + upper + " the owner and mode of the volume");
+  }
+  BH_TRY(Mount("overlay", path, "overlay", MS_NODEV | MS_NOSUID, WritableOverlayOptions(lower, upper, work))
+             .Context("the writable volume " + path));
+  return upper;
 }
 
 }  // namespace bulkhead::vminit

@@ -30,4 +30,17 @@ Status AssembleRoot(const std::string& disk, uint64_t upper_mib);
 // volume, which the container's bind mount then takes from there.
 Status MountVolume(const std::string& disk, const std::string& path);
 
+// The overlay options of a writable volume (see MountWritableVolume).
+std::string WritableOverlayOptions(const std::string& lower, const std::string& upper,
+                                   const std::string& work);
+
+// A writable volume numbered `number`: the image on `disk` read-only at
+// kVolumeLayersDir/<number>/lower, a tmpfs of `size_mib` MiB at .../rw holding the upper and
+// work directories, and the overlay of both at `path`. The upper's root takes the image root's
+// owner and mode, so the volume is writable to whom the host directory was. Redirects, the
+// index and metacopy are off: the upper then holds whole files and plain directories, which is
+// what the write-back reads (volume_sync.h). Returns the upper directory.
+Result<std::string> MountWritableVolume(const std::string& disk, const std::string& path,
+                                        uint32_t number, uint64_t size_mib);
+
 }  // namespace bulkhead::vminit

@@ -29,6 +29,13 @@ inline constexpr char kRootDir[] = "/run/bulkhead/root";
 // Read-only volumes (bind mounts of host paths): each is an erofs image on a disk of its own
 // (serial "vol<n>"), mounted at kVolumesDir/<n>, from where the container binds it.
 inline constexpr char kVolumesDir[] = "/run/bulkhead/volumes";
+// A writable volume <n> is an overlay at kVolumesDir/<n> over the image at
+// kVolumeLayersDir/<n>/lower, with its upper and work directories on a tmpfs at
+// kVolumeLayersDir/<n>/rw, whose upper is what goes back to the host.
+inline constexpr char kVolumeLayersDir[] = "/run/bulkhead/volume-layers";
+// Inodes per MiB of a writable volume's tmpfs: one per 4 KiB. The monitor takes at most as
+// many entries back.
+inline constexpr uint64_t kVolumeInodesPerMib = 256;
 
 // The overlay's upper tmpfs when the start spec names no size: the container's writes live
 // in guest RAM, so it is small unless the host asks for more.

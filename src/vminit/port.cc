@@ -66,16 +66,20 @@ Status Port::Flush() {
   return Ok();
 }
 
-Status Port::FlushAll(int timeout_ms) {
+Status Port::FlushTo(size_t max_backlog, int timeout_ms) {
   int64_t deadline = NowMs() + timeout_ms;
   for (;;) {
     BH_TRY(Flush());
-    if (backlog() == 0) break;
+    if (backlog() <= max_backlog) return Ok();
     int64_t left = deadline - NowMs();
-    if (left <= 0) return Error("the host did not take the last frames in time", ETIMEDOUT);
+    if (left <= 0) return Error("the host did not take the frames in time", ETIMEDOUT);
     struct pollfd p {fd_.get(), POLLOUT, 0};
     poll(&p, 1, static_cast<int>(left));
   }
+}
+
+Status Port::FlushAll(int timeout_ms) {
+  BH_TRY(FlushTo(0, timeout_ms).Context("the last frames"));
   if (tcdrain(fd_.get()) != 0) return Error::FromErrno("draining the host port");
   return Ok();
 }

@@ -29,6 +29,9 @@ class Port {
 
   // Writes what it can without blocking.
   Status Flush();
+  // Writes until at most `backlog` bytes are left queued, waiting at most timeout_ms for the
+  // host to take them.
+  Status FlushTo(size_t backlog, int timeout_ms);
   // Writes everything, waiting at most timeout_ms, then waits for the tty to hand it all to
   // the device: the last frames before power-off must reach the host.
   Status FlushAll(int timeout_ms);

@@ -7,6 +7,7 @@
 #include "oci/parse.h"
 #include "oci/validate.h"
 #include "vminit/layout.h"
+#include "vmproto/wire.h"
 
 namespace bulkhead::vminit {
 
@@ -50,7 +51,9 @@ Status CheckProcess(const oci::Process& p, std::string_view where) {
 
 // serial: [a-z0-9]{1,20}, as the monitor's disk ids; path: <kVolumesDir>/<digits>.
 Status ParseVolume(const Node& n, GuestVolume* out) {
-  BH_TRY(OnlyKeys(n, {"serial", "path"}));
+  BH_TRY(OnlyKeys(n, {"serial", "path", "writable", "size_mib"}));
+  BH_TRY(oci::internal::ReadBool(n, "writable", &out->writable));
+  BH_TRY(oci::internal::ReadInt(n, "size_mib", &out->size_mib));
   BH_TRY(oci::internal::ReadString(n, "serial", &out->serial));
   BH_TRY(oci::internal::ReadString(n, "path", &out->path));
   bool serial_ok = !out->serial.empty() && out->serial.size() <= 20 &&
@@ -65,6 +68,21 @@ Status ParseVolume(const Node& n, GuestVolume* out) {
                  std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (!path_ok) {
     return Error("guest.volumes: path \"" + out->path + "\" is not " + prefix + "<n>", EINVAL);
+  }
+  out->number = static_cast<uint32_t>(std::stoul(name));
+  if (!out->writable) {
+    if (out->size_mib != 0) return Error("guest.volumes: size_mib on a read-only volume", EINVAL);
+    return Ok();
+  }
+  if (out->number >= vmproto::kMaxVolumes) {
+    return Error("guest.volumes: a writable volume numbered " + name + " (must be 0.." +
+                     std::to_string(vmproto::kMaxVolumes - 1) + ")",
+                 EINVAL);
+  }
+  if (out->size_mib == 0 || out->size_mib > kMaxUpperMib) {
+    return Error("guest.volumes: size_mib " + std::to_string(out->size_mib) + " is outside 1.." +
+                     std::to_string(kMaxUpperMib),
+                 EINVAL);
   }
   return Ok();
 }

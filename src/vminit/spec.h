@@ -13,11 +13,16 @@
 
 namespace bulkhead::vminit {
 
-// A read-only volume: the disk with this serial holds an erofs image, mounted at `path`
-// (a directory right below kVolumesDir), from where the config's bind mount takes it.
+// A volume: the disk with this serial holds an erofs image, mounted at `path` (kVolumesDir/<n>),
+// from where the config's bind mount takes it. A writable one gets an overlay there whose
+// upper layer is a tmpfs of `size_mib`, and what changed in it goes back to the host as
+// volume `number` (<n>) when the container's process has exited.
 struct GuestVolume {
   std::string serial;
   std::string path;
+  uint32_t number = 0;  // <n> of the path
+  bool writable = false;
+  uint64_t size_mib = 0;  // writable only
 };
 
 struct GuestFacts {

@@ -76,6 +76,26 @@ TEST(StartSpec, Volumes) {
             std::string::npos);
 }
 
+TEST(StartSpec, WritableVolumes) {
+  Result<StartSpec> r = ParseStartSpec(
+      R"({"guest":{"volumes":[{"serial":"vol3","path":"/run/bulkhead/volumes/3",)"
+      R"("writable":true,"size_mib":16}]},"config":)" + Config() + "}",
+      kRoot);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(r->guest.volumes[0].writable);
+  EXPECT_EQ(r->guest.volumes[0].number, 3u);
+  EXPECT_EQ(r->guest.volumes[0].size_mib, 16u);
+  auto with = [](const std::string& volume) {
+    return ErrorOf(R"({"guest":{"volumes":[)" + volume + R"(]},"config":)" + Config() + "}");
+  };
+  EXPECT_EQ(with(R"({"serial":"vol0","path":"/run/bulkhead/volumes/0","writable":true})"),
+            "guest.volumes: size_mib 0 is outside 1..1048576");
+  EXPECT_EQ(with(R"({"serial":"vol0","path":"/run/bulkhead/volumes/0","size_mib":4})"),
+            "guest.volumes: size_mib on a read-only volume");
+  EXPECT_EQ(with(R"({"serial":"vol8","path":"/run/bulkhead/volumes/8","writable":true,"size_mib":4})"),
+            "guest.volumes: a writable volume numbered 8 (must be 0..7)");
+}
+
 TEST(StartSpec, RefusesWhatIsNotASpec) {
   EXPECT_NE(ErrorOf("{not json").find("parse error"), std::string::npos) << ErrorOf("{not json");
   EXPECT_EQ(ErrorOf("[]"), "start spec: (document): expected an object, got an array");
