@@ -82,7 +82,7 @@ Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o
   BH_ASSIGN(vmtier::VmSize size, vmtier::SizeFromResources(b.config.linux.resources, rc));
   BH_ASSIGN(std::vector<vmtier::Volume> volumes, vmtier::PlanVolumes(b.config, b.bundle));
   BH_ASSIGN(std::string start_spec,
-            vmtier::BuildStartSpec(b.config_text, o.id, rc.upper_size_mib, volumes));
+            vmtier::BuildStartSpec(b.config_text, o.id, rc.upper_size_mib, volumes, rc.volume_size_mib));
 
   // From here on everything made is undone if a later step fails.
   BH_ASSIGN(UniqueFd lock, store.CreateDir(o.id));
@@ -103,7 +103,8 @@ Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o
     LogDebug("vm tier: volume " + volumes[i].source + " image " + volume_images[i].key + " " +
              OriginName(volume_images[i].origin));
     keep_fds.push_back(volume_images[i].fd.get());
-    volume_disks.push_back({volumes[i].serial, volume_images[i].fd.get()});
+    volume_disks.push_back({volumes[i].serial, volume_images[i].fd.get(), volumes[i].writable,
+                            volumes[i].number, volumes[i].source, rc.volume_size_mib});
   }
 
   std::optional<jail::Cgroup> cgroup;

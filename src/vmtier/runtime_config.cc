@@ -80,7 +80,7 @@ Result<RuntimeConfig> ParseRuntimeConfig(std::string_view json, const std::strin
   BH_TRY(in(top.ExpectObject()));
   static const std::set<std::string_view> kKnown = {
       "isolation",  "kernel",     "initrd",          "vmm",           "image_cache",
-      "vcpus",      "memory_mib", "memory_overhead_mib", "upper_size_mib", "boot_timeout_s"};
+      "vcpus",      "memory_mib", "memory_overhead_mib", "upper_size_mib", "volume_size_mib", "boot_timeout_s"};
   for (const auto& item : doc.items()) {
     if (kKnown.count(item.key()) == 0) {
       return Error(std::string(source) + ": unknown key \"" + item.key() + "\"", EINVAL);
@@ -100,6 +100,7 @@ Result<RuntimeConfig> ParseRuntimeConfig(std::string_view json, const std::strin
   BH_TRY(in(ReadRange<uint64_t>(top, "memory_overhead_mib", &c.memory_overhead_mib, 0, kMaxMemoryMib,
                                 source)));
   BH_TRY(in(ReadRange<uint64_t>(top, "upper_size_mib", &c.upper_size_mib, 1, kMaxUpperMib, source)));
+  BH_TRY(in(ReadRange<uint64_t>(top, "volume_size_mib", &c.volume_size_mib, 1, kMaxUpperMib, source)));
   BH_TRY(in(ReadRange<uint32_t>(top, "boot_timeout_s", &c.boot_timeout_s, 1, kMaxBootTimeoutS, source)));
   return c;
 }

@@ -25,6 +25,7 @@ struct RuntimeConfig {
   uint64_t memory_mib = 256;          // "memory_mib": without a memory limit in the config
   uint64_t memory_overhead_mib = 64;  // "memory_overhead_mib": guest kernel and init, on top of a limit
   uint64_t upper_size_mib = 64;       // "upper_size_mib": the guest's writable layer (tmpfs)
+  uint64_t volume_size_mib = 64;      // "volume_size_mib": what a writable volume may take in (tmpfs)
   uint32_t boot_timeout_s = 60;       // "boot_timeout_s": create waits this long for the guest
 };
 

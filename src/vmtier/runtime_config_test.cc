@@ -39,7 +39,7 @@ TEST(RuntimeConfig, DefaultsSitBesideTheBinary) {
 TEST(RuntimeConfig, EveryKeyIsRead) {
   auto r = ParseRuntimeConfig(R"({"isolation": "vm", "kernel": "/k/vmlinux", "initrd": "/k/i.img",
       "vmm": "/usr/libexec/bulkhead-vmm", "image_cache": "/srv/images", "vcpus": 4,
-      "memory_mib": 512, "memory_overhead_mib": 32, "upper_size_mib": 128,
+      "memory_mib": 512, "memory_overhead_mib": 32, "upper_size_mib": 128, "volume_size_mib": 16,
       "boot_timeout_s": 5})",
                               "/opt/bh/bin", "f.json");
   ASSERT_TRUE(r.ok()) << Message(r);
@@ -52,6 +52,7 @@ TEST(RuntimeConfig, EveryKeyIsRead) {
   EXPECT_EQ(r->memory_mib, 512u);
   EXPECT_EQ(r->memory_overhead_mib, 32u);
   EXPECT_EQ(r->upper_size_mib, 128u);
+  EXPECT_EQ(r->volume_size_mib, 16u);
   EXPECT_EQ(r->boot_timeout_s, 5u);
 }
 

@@ -73,6 +73,13 @@ std::vector<std::string> MonitorArgs(const MonitorPlan& plan) {
     args.push_back("--disk");
     args.push_back("id=" + v.serial + ",path=/proc/self/fd/" + std::to_string(v.fd) + ",ro");
   }
+  for (const VolumeDisk& v : plan.volumes) {
+    if (!v.writable) continue;
+    // The path last: the monitor takes the rest of the flag as it is, commas and all.
+    args.push_back("--writeback");
+    args.push_back("volume=" + std::to_string(v.number) + ",max_mib=" + std::to_string(v.size_mib) +
+                   ",path=" + v.source);
+  }
   if (plan.tty) args.push_back("--agent-tty");
   return args;
 }
@@ -90,7 +97,8 @@ std::string GuestId(const std::string& id) {
 }
 
 Result<std::string> BuildStartSpec(std::string_view config_json, const std::string& id,
-                                   uint64_t upper_size_mib, const std::vector<Volume>& volumes) {
+                                   uint64_t upper_size_mib, const std::vector<Volume>& volumes,
+                                   uint64_t volume_size_mib) {
   BH_ASSIGN(nlohmann::json config, oci::internal::ParseDocument(config_json).Context("config.json"));
   if (!config.is_object()) return Error("config.json: not a JSON object", EINVAL);
   nlohmann::json& root = config["root"];
@@ -106,7 +114,12 @@ Result<std::string> BuildStartSpec(std::string_view config_json, const std::stri
                    EINVAL);
     }
     (*mounts)[v.mount_index]["source"] = v.GuestSource();
-    guest_volumes.push_back({{"serial", v.serial}, {"path", v.guest_dir}});
+    nlohmann::json gv = {{"serial", v.serial}, {"path", v.guest_dir}};
+    if (v.writable) {
+      gv["writable"] = true;
+      gv["size_mib"] = volume_size_mib;
+    }
+    guest_volumes.push_back(std::move(gv));
   }
   nlohmann::json guest = {{"upper_size_mib", upper_size_mib}};
   if (!volumes.empty()) guest["volumes"] = std::move(guest_volumes);

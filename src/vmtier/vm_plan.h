@@ -32,10 +32,15 @@ Result<VmSize> SizeFromResources(const std::optional<oci::Resources>& resources,
 // error naming it rather than silently dropped (bind mounts: PlanVolumes).
 Status CheckVmSupport(const oci::Config& config, int preserve_fds);
 
-// A volume's image as the monitor gets it: an inherited fd, the disk's serial.
+// A volume's image as the monitor gets it: an inherited fd, the disk's serial; a writable
+// one also goes to the monitor as a write-back target (the source, its number, its bound).
 struct VolumeDisk {
   std::string serial;
   int fd = -1;
+  bool writable = false;
+  uint32_t number = 0;
+  std::string source;
+  uint64_t size_mib = 0;
 };
 
 struct MonitorPlan {
@@ -52,17 +57,20 @@ struct MonitorPlan {
 
 // argv for bulkhead-vmm in agent mode; the rootfs image is the read-only disk "rootfs" and
 // each volume's a read-only disk named by its serial, all opened through /proc/self/fd so
-// the monitor uses exactly the images that are held.
+// the monitor uses exactly the images that are held; each writable volume adds
+// --writeback volume=<n>,max_mib=<size>,path=<source>.
 std::vector<std::string> MonitorArgs(const MonitorPlan& plan);
 
 // The start frame's JSON: {"id", "config", "guest": {"upper_size_mib", "volumes"}}, where
 // config is the bundle's config.json with root.path set to the guest's overlay, each
 // volume's mount source set to where the guest mounts its image, and hooks left out (they
-// run on the host); guest.volumes lists the disks ({"serial", "path"}) to mount. The id is
-// made to fit the guest's rules for a cgroup name.
+// run on the host); guest.volumes lists the disks ({"serial", "path"}, and "writable" and
+// "size_mib" (volume_size_mib) for a writable one) to mount. The id is made to fit the
+// guest's rules for a cgroup name.
 Result<std::string> BuildStartSpec(std::string_view config_json, const std::string& id,
                                    uint64_t upper_size_mib,
-                                   const std::vector<Volume>& volumes = {});
+                                   const std::vector<Volume>& volumes = {},
+                                   uint64_t volume_size_mib = 0);
 
 // The guest's name for the container: [A-Za-z0-9_.-], 1..64 characters.
 std::string GuestId(const std::string& id);

@@ -84,9 +84,10 @@ TEST(MonitorArgs, AgentModeWithTheHeldImageAsRootfsDisk) {
       "--serial", "file:/run/b/x/console.log", "--agent-socket", "/run/b/x/agent.sock", "--rng"};
   EXPECT_EQ(MonitorArgs(p), want);
   p.tty = true;
-  p.volumes = {{"vol0", 9}, {"vol1", 10}};
+  p.volumes = {{"vol0", 9}, {"vol1", 10, true, 1, "/srv/a,b", 16}};
   for (const char* a : {"--disk", "id=vol0,path=/proc/self/fd/9,ro", "--disk",
-                        "id=vol1,path=/proc/self/fd/10,ro", "--agent-tty"}) {
+                        "id=vol1,path=/proc/self/fd/10,ro", "--writeback",
+                        "volume=1,max_mib=16,path=/srv/a,b", "--agent-tty"}) {
     want.push_back(a);
   }
   EXPECT_EQ(MonitorArgs(p), want);
@@ -129,6 +130,14 @@ TEST(StartSpec, VolumeSourcesPointAtTheGuestsImages) {
   EXPECT_EQ(j["config"]["mounts"][0]["source"], "proc");
   EXPECT_EQ(j["guest"]["volumes"][0]["serial"], "vol0");
   EXPECT_EQ(j["guest"]["volumes"][0]["path"], "/run/bulkhead/volumes/0");
+  EXPECT_FALSE(j["guest"]["volumes"][0].contains("writable"));
+  // A writable volume says so, with its size.
+  v.writable = true;
+  auto writable = BuildStartSpec(config, "a", 64, {v}, 32);
+  ASSERT_TRUE(writable.ok()) << writable.error().message();
+  auto w = nlohmann::json::parse(*writable);
+  EXPECT_EQ(w["guest"]["volumes"][0]["writable"], true);
+  EXPECT_EQ(w["guest"]["volumes"][0]["size_mib"], 32);
   // No volumes, no key; a volume naming a mount that is not there is an error.
   EXPECT_FALSE(nlohmann::json::parse(*BuildStartSpec(config, "a", 64))["guest"].contains("volumes"));
   v.mount_index = 5;

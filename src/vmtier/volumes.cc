@@ -49,15 +49,10 @@ Result<std::vector<Volume>> PlanVolumes(const oci::Config& config, const std::st
     const oci::Mount& m = config.mounts[i];
     if (!IsBindMount(m)) continue;
     const std::string what = "mounts[" + std::to_string(i) + "] (" + m.destination + ")";
-    if (!ReadOnly(m)) {
-      return Error(what + ": a writable bind mount of a host path, which the vm tier does not "
-                           "carry (nothing the guest writes reaches the host); give it the "
-                           "\"ro\" option (docs/vm-tier.md, \"Volumes\")",
-                   ENOTSUP);
-    }
     if (m.source.empty()) return Error(what + ": a bind mount needs a source", EINVAL);
     Volume v;
     v.mount_index = i;
+    v.writable = !ReadOnly(m);
     v.source = m.source[0] == '/' ? m.source : JoinPath(bundle, m.source);
     struct stat st {};
     if (stat(v.source.c_str(), &st) != 0) {
@@ -80,6 +75,7 @@ Result<std::vector<Volume>> PlanVolumes(const oci::Config& config, const std::st
                        " bind mounts; a VM has disks for " + std::to_string(kMaxVolumes),
                    E2BIG);
     }
+    v.number = static_cast<uint32_t>(out.size());
     v.serial = "vol" + std::to_string(out.size());
     v.guest_dir = std::string(vminit::kVolumesDir) + "/" + std::to_string(out.size());
     out.push_back(std::move(v));

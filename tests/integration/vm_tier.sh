@@ -33,7 +33,9 @@ vm_suite_setup vm-tier "$reaper" "$escape" "$recv" "$peer"
 #         the size again and what it read, exits 5
 #   vol:  the vm tier by annotation with two read-only volumes (a directory, a file; paths
 #         filled in by in-host.sh): prints them, tries to write to both
-#   volrw: the same directory bound writable, which the vm tier refuses
+#   volrw: the vm tier by annotation with two writable volumes, as Kubernetes gives a pod an
+#         emptyDir and a termination-log file (paths filled in by in-host.sh): writes, makes,
+#         removes and links there, writes its termination message, exits 4
 out=$(cd "$tmp" && "$runtime" spec 2>&1) || fail "bulkhead spec writes a config" "$out"
 mkdir -p "$tmp/configs"
 python3 - "$tmp/config.json" "$tmp/configs" <<'PY' || fail "the test configs are written"
@@ -75,7 +77,12 @@ write("vol", ["sh", "-c", "cat /home/greeting /etc/hostname; md5sum /home/blob; 
               "touch /home/new 2>/dev/null || echo data-ro; "
               "(echo y >>/etc/hostname) 2>/dev/null || echo conf-ro"], "vm",
       mounts=[vol_dir, vol_file])
-write("volrw", ["true"], "vm", mounts=[dict(vol_dir, options=["rbind", "rw"])])
+write("volrw", ["sh", "-c", "echo result >/home/out.txt && mkdir -p /home/sub/deeper && "
+                "echo deep >/home/sub/deeper/f && rm /home/old && rm -rf /home/olddir && "
+                "ln -s /etc/passwd /home/link && echo 'all done' >/dev/termination-log; exit 4"], "vm",
+      mounts=[{"destination": "/home", "type": "bind", "source": "@RWDIR@", "options": ["rbind", "rw"]},
+              {"destination": "/dev/termination-log", "type": "bind", "source": "@RWLOG@",
+               "options": ["bind", "rw"]}])
 PY
 
 # The hostile guest's initrd: bh-vmm-agent-peer as /init says hello, then garbage.
