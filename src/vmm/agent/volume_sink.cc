@@ -14,6 +14,9 @@ namespace {
 
 // Never a setuid, setgid or sticky bit on the host: the guest chooses only permissions.
 constexpr mode_t kPermissionBits = 0777;
+// The monitor has no CAP_DAC_OVERRIDE: a directory it makes keeps rwx for its owner (the
+// monitor's user), or what the guest put below a directory of mode 0500 could not follow.
+constexpr mode_t kOwnerDirBits = 0700;
 
 std::string Name(uint32_t volume) { return "volume " + std::to_string(volume); }
 
@@ -66,7 +69,8 @@ Status VolumeSink::Apply(Target& t, const vmproto::VolumeEntry& e) {
   switch (e.kind) {
     case EntryKind::kDirectory:
     case EntryKind::kOpaqueDirectory:
-      done = MakeDirectoryBeneath(t.config.fd.get(), e.path, mode, e.kind == EntryKind::kOpaqueDirectory);
+      done = MakeDirectoryBeneath(t.config.fd.get(), e.path, mode | kOwnerDirBits,
+                                  e.kind == EntryKind::kOpaqueDirectory);
       break;
     case EntryKind::kRemoved:
       done = RemoveBeneath(t.config.fd.get(), e.path);

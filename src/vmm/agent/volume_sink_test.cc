@@ -104,7 +104,12 @@ TEST_F(VolumeSinkTest, DirectoriesFilesAndRemovalsLand) {
   ASSERT_TRUE(sink.OnEntry({2, EntryKind::kRemoved, 0, 0, "gone"}).ok());
   ASSERT_TRUE(sink.OnEntry({2, EntryKind::kRemoved, 0, 0, "old"}).ok());
   ASSERT_TRUE(sink.OnEntry({2, EntryKind::kRemoved, 0, 0, "never-there"}).ok());
+  // A directory the guest made unwritable still takes what the guest put in it.
+  ASSERT_TRUE(sink.OnEntry({2, EntryKind::kDirectory, 0500, 0, "locked"}).ok());
+  ASSERT_TRUE(SendFile(sink, 2, "locked/inside", "in").ok());
   ASSERT_TRUE(sink.Finish().ok());
+  EXPECT_EQ(ModeOf(volume_ + "/locked") & 07777, 0700u);
+  EXPECT_EQ(Read(volume_ + "/locked/inside"), "in");
   EXPECT_EQ(Read(volume_ + "/logs/app.log"), "line one\nline two\n");
   EXPECT_EQ(ModeOf(volume_ + "/logs/app.log") & 07777, 0640u);
   EXPECT_EQ(ModeOf(volume_ + "/logs") & 07777, 0750u);
