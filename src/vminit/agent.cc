@@ -357,10 +357,7 @@ Status Agent::WriteBackVolumes() {
     if (port_.backlog() <= kMaxBacklog) return Ok();
     return port_.FlushTo(kMaxBacklog / 2, kWriteBackStallMs).Context("writing back volumes");
   };
-  for (const WritableVolume& v : writable_) {
-    Status st = SendVolumeChanges(v.number, v.upper, send);
-    if (!st.ok()) return st;
-  }
+  for (const WritableVolume& v : writable_) BH_TRY(SendVolumeChanges(v.number, v.upper, send));
   return Ok();
 }
 
