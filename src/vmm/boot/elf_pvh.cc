@@ -16,17 +16,12 @@ namespace {
 
 constexpr uint64_t AlignUp(uint64_t v, uint64_t align) { return (v + align - 1) & ~(align - 1); }
 
-// [offset, offset + size) lies inside a file of file_size bytes.
-bool InFile(uint64_t offset, uint64_t size, uint64_t file_size) {
-  return offset <= file_size && size <= file_size - offset;
-}
-
-Result<Elf64_Ehdr> CheckHeader(std::span<const uint8_t> file) {
+Result<Elf64_Ehdr> CheckHeader(const KernelFile& file) {
   if (file.size() < sizeof(Elf64_Ehdr)) {
     return Error("ELF truncated: " + std::to_string(file.size()) + " bytes, the header alone is 64");
   }
   Elf64_Ehdr eh;
-  std::memcpy(&eh, file.data(), sizeof eh);
+  BH_TRY(file.ReadAt(0, {reinterpret_cast<uint8_t*>(&eh), sizeof eh}));
   if (eh.e_ident[EI_CLASS] != ELFCLASS64) return Error("ELF is not 64-bit");
   if (eh.e_ident[EI_DATA] != ELFDATA2LSB) return Error("ELF is not little-endian");
   if (eh.e_machine != EM_X86_64) return Error("ELF machine is " + std::to_string(eh.e_machine) + ", not x86_64");
@@ -38,20 +33,20 @@ Result<Elf64_Ehdr> CheckHeader(std::span<const uint8_t> file) {
     return Error("ELF has " + std::to_string(eh.e_phnum) + " program headers; 1 to " +
                  std::to_string(kMaxProgramHeaders) + " are accepted");
   }
-  if (!InFile(eh.e_phoff, uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr), file.size())) {
+  if (!file.Contains(eh.e_phoff, uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr))) {
     return Error("ELF program headers at " + Hex(eh.e_phoff) + " run past the end of the file");
   }
   return eh;
 }
 
-Status CheckLoadSegment(const GuestMemory& mem, const Elf64_Phdr& ph, size_t i, uint64_t file_size) {
+Status CheckLoadSegment(const GuestMemory& mem, const Elf64_Phdr& ph, size_t i, const KernelFile& file) {
   const std::string what = "ELF segment " + std::to_string(i);
   if (ph.p_filesz > ph.p_memsz) {
     return Error(what + ": p_filesz " + Hex(ph.p_filesz) + " exceeds p_memsz " + Hex(ph.p_memsz));
   }
-  if (!InFile(ph.p_offset, ph.p_filesz, file_size)) {
+  if (!file.Contains(ph.p_offset, ph.p_filesz)) {
     return Error(what + ": bytes at " + Hex(ph.p_offset) + " + " + Hex(ph.p_filesz) +
-                 " run past the end of the " + std::to_string(file_size) + "-byte file");
+                 " run past the end of the " + std::to_string(file.size()) + "-byte file");
   }
   if (ph.p_paddr < x86::kHimemStart.raw()) {
     return Error(what + ": loads at " + Hex(ph.p_paddr) + ", below 1 MiB where the boot structures live");
@@ -102,10 +97,15 @@ Result<std::optional<uint64_t>> FindPvhEntryNote(std::span<const uint8_t> notes,
 }
 
 Result<LoadedKernel> LoadElfPvh(GuestMemory& mem, std::span<const uint8_t> file) {
-  if (!IsElf(file)) return Error("not an ELF file");
+  return LoadElfPvh(mem, KernelFile::FromBytes(file));
+}
+
+Result<LoadedKernel> LoadElfPvh(GuestMemory& mem, const KernelFile& file) {
+  uint8_t magic[SELFMAG] = {};
+  if (file.size() < SELFMAG || !file.ReadAt(0, magic).ok() || !IsElf(magic)) return Error("not an ELF file");
   BH_ASSIGN(Elf64_Ehdr eh, CheckHeader(file));
   std::vector<Elf64_Phdr> phdrs(eh.e_phnum);
-  std::memcpy(phdrs.data(), file.data() + eh.e_phoff, phdrs.size() * sizeof(Elf64_Phdr));
+  BH_TRY(file.ReadAt(eh.e_phoff, {reinterpret_cast<uint8_t*>(phdrs.data()), phdrs.size() * sizeof(Elf64_Phdr)}));
 
   std::optional<uint64_t> entry;
   uint64_t kernel_end = 0;
@@ -113,14 +113,15 @@ Result<LoadedKernel> LoadElfPvh(GuestMemory& mem, std::span<const uint8_t> file)
   for (size_t i = 0; i < phdrs.size(); ++i) {
     const Elf64_Phdr& ph = phdrs[i];
     if (ph.p_type == PT_LOAD) {
-      BH_TRY(CheckLoadSegment(mem, ph, i, file.size()));
+      BH_TRY(CheckLoadSegment(mem, ph, i, file));
       kernel_end = std::max(kernel_end, ph.p_paddr + ph.p_memsz);  // checked by Contains
       ++loads;
     } else if (ph.p_type == PT_NOTE && !entry) {
-      if (!InFile(ph.p_offset, ph.p_filesz, file.size())) {
+      if (!file.Contains(ph.p_offset, ph.p_filesz)) {
         return Error("ELF note segment " + std::to_string(i) + " runs past the end of the file");
       }
-      BH_ASSIGN(entry, FindPvhEntryNote(file.subspan(ph.p_offset, ph.p_filesz), ph.p_align));
+      BH_ASSIGN(std::vector<uint8_t> notes, file.Read(ph.p_offset, ph.p_filesz));
+      BH_ASSIGN(entry, FindPvhEntryNote(notes, ph.p_align));
     }
   }
   if (loads == 0) return Error("ELF has no PT_LOAD segment");
@@ -138,7 +139,9 @@ Result<LoadedKernel> LoadElfPvh(GuestMemory& mem, std::span<const uint8_t> file)
     if (ph.p_type != PT_LOAD) continue;
     const GuestAddress at(ph.p_paddr);
     if (ph.p_filesz > 0) {
-      BH_TRY(mem.Write(at, file.subspan(ph.p_offset, ph.p_filesz)).Context("loading an ELF segment"));
+      // Straight from the file into guest RAM (checked above to lie inside both).
+      BH_ASSIGN(std::span<uint8_t> dest, mem.Slice(at, ph.p_filesz));
+      BH_TRY(file.ReadAt(ph.p_offset, dest).Context("loading an ELF segment"));
     }
     // The rest up to p_memsz (bss) is zero, whatever the memory held before.
     if (ph.p_memsz > ph.p_filesz) {

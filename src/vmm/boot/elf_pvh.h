@@ -10,6 +10,7 @@
 #include <span>
 
 #include "base/result.h"
+#include "vmm/boot/kernel_file.h"
 #include "vmm/boot/loaded_kernel.h"
 #include "vmm/memory/guest_memory.h"
 
@@ -29,7 +30,9 @@ Result<std::optional<uint64_t>> FindPvhEntryNote(std::span<const uint8_t> notes,
 
 // Loads every PT_LOAD segment (p_filesz bytes from the file, zeros up to
 // p_memsz) at p_paddr, which must lie in guest RAM at or above 1 MiB.
-// Nothing is written unless the whole file checks out, PVH note included.
+// Nothing is written unless the whole file checks out, PVH note included. The file is read
+// where it is needed: headers, notes, and each segment straight into guest RAM.
+Result<LoadedKernel> LoadElfPvh(GuestMemory& mem, const KernelFile& file);
 Result<LoadedKernel> LoadElfPvh(GuestMemory& mem, std::span<const uint8_t> file);
 
 }  // namespace bulkhead::vmm

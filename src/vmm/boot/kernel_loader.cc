@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,24 @@
 
 namespace bulkhead::vmm {
 
-Result<LoadedKernel> LoadKernelFromBytes(GuestMemory& mem, std::span<const uint8_t> image) {
-  if (IsElf(image)) return LoadElfPvh(mem, image).Context("loading ELF kernel");
-  if (IsBzImage(image)) return LoadBzImage(mem, image).Context("loading bzImage kernel");
+namespace {
+
+Result<LoadedKernel> Load(GuestMemory& mem, const KernelFile& file) {
+  // Enough of the start for either format's magic (the bzImage's is at 0x202).
+  BH_ASSIGN(std::vector<uint8_t> head, file.Read(0, std::min<uint64_t>(file.size(), 4096)));
+  if (IsElf(head)) return LoadElfPvh(mem, file).Context("loading ELF kernel");
+  if (IsBzImage(head)) {
+    // A bzImage is loaded whole (its setup header says where its parts go).
+    BH_ASSIGN(std::vector<uint8_t> image, file.Read(0, file.size()));
+    return LoadBzImage(mem, image).Context("loading bzImage kernel");
+  }
   return Error("kernel image is neither an ELF vmlinux nor a bzImage");
+}
+
+}  // namespace
+
+Result<LoadedKernel> LoadKernelFromBytes(GuestMemory& mem, std::span<const uint8_t> image) {
+  return Load(mem, KernelFile::FromBytes(image));
 }
 
 Result<LoadedKernel> LoadKernel(GuestMemory& mem, int kernel_fd) {
@@ -27,17 +42,7 @@ Result<LoadedKernel> LoadKernel(GuestMemory& mem, int kernel_fd) {
     return Error("kernel image of " + std::to_string(size) + " bytes is larger than the " +
                  std::to_string(kMaxKernelFileSize) + " accepted");
   }
-  std::vector<uint8_t> image(size);
-  size_t done = 0;
-  while (done < image.size()) {
-    const ssize_t n = RetryEintr([&] {
-      return ::pread(kernel_fd, image.data() + done, image.size() - done, static_cast<off_t>(done));
-    });
-    if (n < 0) return Error::FromErrno("reading the kernel image");
-    if (n == 0) return Error("kernel image shrank while being read");
-    done += static_cast<size_t>(n);
-  }
-  return LoadKernelFromBytes(mem, image);
+  return Load(mem, KernelFile::FromFd(kernel_fd, size));
 }
 
 }  // namespace bulkhead::vmm

@@ -19,8 +19,9 @@ constexpr uint64_t kMaxKernelFileSize = 256ull << 20;
 // loads it. Also the entry point for fuzzing the loaders.
 Result<LoadedKernel> LoadKernelFromBytes(GuestMemory& mem, std::span<const uint8_t> image);
 
-// Reads the whole file behind kernel_fd (from offset 0, the fd's position is
-// left alone) and loads it as LoadKernelFromBytes does.
+// Loads the file behind kernel_fd as LoadKernelFromBytes does (the fd's position is left
+// alone): an ELF's segments are read from the file straight into guest RAM, a bzImage is
+// read whole.
 Result<LoadedKernel> LoadKernel(GuestMemory& mem, int kernel_fd);
 
 }  // namespace bulkhead::vmm
