@@ -1,5 +1,6 @@
 #include "vmm/vmm.h"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -46,6 +47,22 @@ Result<UniqueFd> HostSignalFd(bool winch) {
   if (!fd) return Error::FromErrno("signalfd");
   return fd;
 }
+
+// Agent mode makes the container's stdio non-blocking (agent/relay.h), and those open files
+// are the caller's as well (a shell's terminal, a shim's pipes). The jail's outer process,
+// which keeps fds 0-2, gives them their flags back once the VM is gone. (--no-jail has no
+// process left to do it.)
+struct StdioFlags {
+  int flags[3] = {-1, -1, -1};
+  void Save() {
+    for (int fd = 0; fd < 3; ++fd) flags[fd] = fcntl(fd, F_GETFL);
+  }
+  void Restore() const {
+    for (int fd = 0; fd < 3; ++fd) {
+      if (flags[fd] >= 0) (void)fcntl(fd, F_SETFL, flags[fd]);
+    }
+  }
+};
 
 int Fail(const Error& e) {
   ReportFatal(e.message());
@@ -154,7 +171,10 @@ int RunVmm(const VmConfig& config) {
     remove_socket();
     return Fail(st.error());
   }
+  StdioFlags stdio;
+  stdio.Save();
   auto status = ForkAndWait([&] { return RunMachine(config, *files, *facts); });
+  stdio.Restore();
   remove_socket();
   if (!status.ok()) return Fail(status.error());
   ExitLike(*status);

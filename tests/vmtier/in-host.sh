@@ -51,6 +51,15 @@ check "run: uname -r inside ($guest) is the guest kernel's, not the host's ($(un
   eval '[ -n "$guest" ] && [ "$guest" != "$(uname -r)" ]'
 check "run: nothing left (state dir, monitor)" "$(ls -A "$root" 2>&1)" \
   eval '[ ! -e "$root/vrun" ] && no_vmm_running'
+# The monitor makes the container's stdio non-blocking while the VM runs; those open files
+# are the caller's too (a shell's terminal), and get their flags back.
+echo input >"$work/stdin.txt"
+exec 7<"$work/stdin.txt"
+"$bh" --root "$root" run -b "$work/b-run" vrun >/dev/null 2>&1 <&7
+flags=$(awk '/^flags:/ {print $2}' /proc/$$/fdinfo/7)  # octal, with its leading 0
+exec 7<&-
+check "run: the caller's stdin is blocking again after the VM" "open flags $flags" \
+  [ $((flags & 04000)) = 0 ]
 inodes=$(image_inodes)
 check "run: the rootfs became one erofs image" "images: $(ls -l "$images" 2>&1)" \
   [ "$(echo $inodes | wc -w)" = 1 ]
