@@ -21,6 +21,9 @@ cat >"$work/runtime.json" <<JSON
  "boot_timeout_s": 300}
 JSON
 export BULKHEAD_RUNTIME_CONFIG="$work/runtime.json"
+# A test host that froze is booted again (tools/test-host.sh --stall): the report reads
+# only what follows the last of these lines.
+echo BENCH-START
 for t in container vm; do
   mkdir -p "$work/b-$t"
   sed "s|@ROOTFS@|$rootfs|" "$configs/$t.json" >"$work/b-$t/config.json"

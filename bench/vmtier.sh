@@ -59,7 +59,7 @@ PY
 
 echo "bench/vmtier: $RUNS runs each of the container and the vm tier ($where)" >&2
 start=$(date +%s)
-bash "$SRC/tools/test-host.sh" --direct --mem 1536 --smp 2 --timeout "$TIMEOUT" \
+bash "$SRC/tools/test-host.sh" --direct --mem 1536 --smp 2 --timeout "$TIMEOUT" --stall 300 \
   --file "$W/run-timer" --file "$BH" --file "$VMM" --file "$kdir/vmlinux" --file "$INITRD" \
   --file "$MKFS" --dir "$ROOTFS" --dir "$W/configs" --file "$SRC/bench/vmtier-in-host.sh" -- \
   sh "$SRC/bench/vmtier-in-host.sh" "$W/run-timer" "$BH" "$VMM" "$kdir/vmlinux" "$INITRD" \
