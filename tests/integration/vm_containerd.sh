@@ -17,29 +17,7 @@ for t in containerd ctr containerd-shim-runc-v2 script; do
 done
 vm_suite_setup vm-containerd
 
-if bash "$src/tools/kvm-usable.sh"; then
-  echo "# KVM boots Linux here: running the cases directly"
-  # The runtime's default layout: the monitor beside it, kernel and initrd in ../lib/bulkhead.
-  mkdir -p "$tmp/bin" "$tmp/lib/bulkhead"
-  cp "$runtime" "$vmm" "$tmp/bin/"
-  ln -s bulkhead "$tmp/bin/bulkhead-vm"
-  cp "$kdir/vmlinux" "$initrd" "$tmp/lib/bulkhead/"
-  sh "$src/tests/vmtier/containerd-in-host.sh" "$tmp/bin/bulkhead-vm" "$(readlink -f "$rootfs")"
-  exit $?
-fi
-
-echo "# running the cases inside the test host (tools/test-host.sh)"
 files=()
 for p in "${tools[@]}"; do files+=(--file "$p:/usr/bin/$(basename "$p")"); done
-# The symlink that names the vm tier, and the kernel and initrd where the runtime looks by
-# default, are made inside: the test host copies regular files.
-bash "$src/tools/test-host.sh" --mem 2048 --smp 2 --timeout 1200 --stall 300 \
-  "${VM_FILES[@]}" "${files[@]}" \
-  --file "$src/tests/lib/containerd_config.sh:/bh/tests/lib/containerd_config.sh" \
-  --file "$src/tests/vmtier/containerd-in-host.sh:/bh/tests/vmtier/containerd-in-host.sh" \
-  -- sh -c 'ln -s bulkhead /bh/bin/bulkhead-vm && mkdir -p /bh/lib/bulkhead &&
-            ln -s /bh/vmlinux /bh/initrd.img /bh/lib/bulkhead/ &&
-            exec sh /bh/tests/vmtier/containerd-in-host.sh /bh/bin/bulkhead-vm /bh/rootfs'
-rc=$?
-. "$src/tests/integration/lib/test_host_verdict.sh"
-test_host_verdict "$rc"
+vm_suite_run_engine tests/vmtier/containerd-in-host.sh "${files[@]}" \
+  --file "$src/tests/lib/containerd_config.sh:/bh/tests/lib/containerd_config.sh"
