@@ -55,6 +55,15 @@ Status CheckVmSupport(const oci::Config& config, int preserve_fds) {
       !h.start_container.empty() || !h.poststart.empty() || !h.poststop.empty()) {
     return unsupported("hooks");
   }
+  // A path names a namespace of the host's (a pod's network namespace from CNI, say): the
+  // guest has no such file, and the VM no network device to give it.
+  const auto& ns = config.linux.namespaces;
+  for (size_t i = 0; i < ns.size(); ++i) {
+    if (!ns[i].path.empty()) {
+      return unsupported("linux.namespaces[" + std::to_string(i) + "] (" + ns[i].type + ") joins " +
+                         ns[i].path + ", a namespace of the host's");
+    }
+  }
   return Ok();
 }
 

@@ -29,7 +29,8 @@ Result<VmSize> SizeFromResources(const std::optional<oci::Resources>& resources,
                                  const RuntimeConfig& config);
 
 // Features the vm tier does not carry into the guest yet: each is refused at create with an
-// error naming it rather than silently dropped (bind mounts: PlanVolumes).
+// error naming it rather than silently dropped: --preserve-fds, hooks, and namespaces to
+// join by path (bind mounts: PlanVolumes).
 Status CheckVmSupport(const oci::Config& config, int preserve_fds);
 
 // A volume's image as the monitor gets it: an inherited fd, the disk's serial; a writable

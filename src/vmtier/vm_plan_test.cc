@@ -73,6 +73,15 @@ TEST(VmSupport, RefusesWhatTheGuestDoesNotCarryYet) {
   oci::Config h = c;
   h.hooks.poststop.push_back({});
   EXPECT_FALSE(CheckVmSupport(h, 0).ok());
+  oci::Config n = c;
+  n.linux.namespaces = {{"pid", ""}, {"network", ""}};
+  EXPECT_TRUE(CheckVmSupport(n, 0).ok()) << "new namespaces are made in the guest";
+  n.linux.namespaces[1].path = "/var/run/netns/cni-1";
+  st = CheckVmSupport(n, 0);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(),
+            "linux.namespaces[1] (network) joins /var/run/netns/cni-1, a namespace of the host's: "
+            "not supported in the vm tier yet (docs/vm-tier.md)");
 }
 
 TEST(MonitorArgs, AgentModeWithTheHeldImageAsRootfsDisk) {
