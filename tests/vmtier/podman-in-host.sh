@@ -59,7 +59,9 @@ on_tty() {
   cap timeout 180 script -qec "$1" /dev/null
   OUT=$(printf '%s' "$OUT" | tr -d '\r' | sed 's/\^@//g')
 }
-on_tty "$pm_line run --rm -it --network none --rootfs $rootfs /bin/sh -c 'tty; [ -t 0 ] && echo in-tty; exit 4'"
+# podman attaches to a terminal only after it started the process, whose first output is
+# then sometimes lost (with runc as well): it waits a moment first.
+on_tty "$pm_line run --rm -it --network none --rootfs $rootfs /bin/sh -c 'sleep 0.5; tty; [ -t 0 ] && echo in-tty; exit 4'"
 check "podman run -it: a terminal in the guest, and the exit status" "$(diag)" \
   eval '[ $RC = 4 ] && echo "$OUT" | grep -q "/dev/pts/[0-9]" && echo "$OUT" | grep -qx in-tty'
 
@@ -81,7 +83,7 @@ cap pm exec "$name" /bin/sh -c 'echo in-exec; cat /proc/1/cmdline | tr "\0" " ";
 check "podman exec: its exit status 6 and output, inside the container" "$(diag)" \
   eval '[ $RC = 6 ] && [ "$(echo "$OUT" | sed -n 1p)" = in-exec ] &&
         echo "$OUT" | sed -n 2p | grep -q "^/bin/sh -c trap"'
-on_tty "$pm_line exec -it $name /bin/sh -c 'tty; [ -t 0 ] && echo in-tty; exit 2'"
+on_tty "$pm_line exec -it $name /bin/sh -c 'sleep 0.5; tty; [ -t 0 ] && echo in-tty; exit 2'"
 check "podman exec -it: a terminal of its own, and its exit status" "$(diag)" \
   eval '[ $RC = 2 ] && echo "$OUT" | grep -q "/dev/pts/[0-9]" && echo "$OUT" | grep -qx in-tty'
 cap pm stop -t 10 "$name"
