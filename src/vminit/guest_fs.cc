@@ -30,6 +30,9 @@ Status MakeDir(const std::string& path, mode_t mode = 0755) {
 
 constexpr unsigned long kSafe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
+// A writable volume's upper must hold plain entries only (volume_sync.h).
+constexpr char kWritableOverlayOptions[] = ",redirect_dir=off,index=off,metacopy=off";
+
 }  // namespace
 
 Status LeaveInitramfs() {
@@ -73,18 +76,35 @@ void EnsureStdio() {
   }
 }
 
+// The image on `disk` read-only at `lower`, a tmpfs at `rw` holding upper/ and work/, and
+// their overlay at `target`, all with `flags`. The overlay's root shows the upper's root, so
+// that takes the image root's owner and mode. Returns the upper directory.
+Result<std::string> MountImageOverlay(const std::string& disk, const std::string& lower,
+                                      const std::string& rw, const std::string& target,
+                                      unsigned long flags, const std::string& tmpfs_options,
+                                      const std::string& overlay_options, const std::string& what) {
+  const std::string upper = rw + "/upper", work = rw + "/work";
+  for (const std::string& dir : {lower, rw, target}) BH_TRY(MakeDir(dir));
+  BH_TRY(Mount(disk.c_str(), lower, "erofs", MS_RDONLY | MS_NODEV | flags, "")
+             .Context("the image of " + what + " (" + disk + ")"));
+  BH_TRY(Mount("upper", rw, "tmpfs", flags, tmpfs_options).Context("the writable layer of " + what));
+  BH_TRY(MakeDir(upper));
+  BH_TRY(MakeDir(work));
+  struct stat root {};
+  if (stat(lower.c_str(), &root) != 0) return Error::FromErrno("reading " + lower);
+  if (chown(upper.c_str(), root.st_uid, root.st_gid) != 0 || chmod(upper.c_str(), root.st_mode & 07777) != 0) {
+    return Error::FromErrno("giving " + upper + " the owner and mode of " + what);
+  }
+  std::string options = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + overlay_options;
+  BH_TRY(Mount("overlay", target, "overlay", flags, options).Context(what));
+  return upper;
+}
+
 Status AssembleRoot(const std::string& disk, uint64_t upper_mib) {
-  for (const char* dir : {kStateDir, kLowerDir, kScratchDir, kRootDir}) BH_TRY(MakeDir(dir));
-  BH_TRY(Mount(disk.c_str(), kLowerDir, "erofs", MS_RDONLY | MS_NODEV, "")
-             .Context("the rootfs image " + disk));
-  BH_TRY(Mount("upper", kScratchDir, "tmpfs", 0,
-               "mode=0755,size=" + std::to_string(upper_mib) + "m")
-             .Context("the overlay's upper layer"));
-  BH_TRY(MakeDir(kUpperDir));
-  BH_TRY(MakeDir(kWorkDir));
-  std::string options = std::string("lowerdir=") + kLowerDir + ",upperdir=" + kUpperDir +
-                        ",workdir=" + kWorkDir;
-  BH_TRY(Mount("overlay", kRootDir, "overlay", 0, options).Context("the container's root"));
+  BH_TRY(MakeDir(kStateDir));
+  BH_TRY(MountImageOverlay(disk, kLowerDir, kScratchDir, kRootDir, 0,
+                           "mode=0755,size=" + std::to_string(upper_mib) + "m", "",
+                           "the container's root"));
   return Ok();
 }
 
@@ -97,34 +117,19 @@ Status MountVolume(const std::string& disk, const std::string& path) {
 
 std::string WritableOverlayOptions(const std::string& lower, const std::string& upper,
                                    const std::string& work) {
-  return "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work +
-         ",redirect_dir=off,index=off,metacopy=off";
+  return "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work + kWritableOverlayOptions;
 }
 
 Result<std::string> MountWritableVolume(const std::string& disk, const std::string& path,
                                         uint32_t number, uint64_t size_mib) {
   const std::string layers = std::string(kVolumeLayersDir) + "/" + std::to_string(number);
-  const std::string lower = layers + "/lower", rw = layers + "/rw";
-  const std::string upper = rw + "/upper", work = rw + "/work";
-  for (const std::string& dir : {std::string(kVolumesDir), path, std::string(kVolumeLayersDir), layers, lower, rw}) {
+  for (const std::string& dir : {std::string(kVolumesDir), std::string(kVolumeLayersDir), layers}) {
     BH_TRY(MakeDir(dir));
   }
-  BH_TRY(Mount(disk.c_str(), lower, "erofs", MS_RDONLY | MS_NODEV | MS_NOSUID, "")
-             .Context("the volume image " + disk));
-  BH_TRY(Mount("volume", rw, "tmpfs", MS_NODEV | MS_NOSUID,
-               "mode=0755,size=" + std::to_string(size_mib) + "m,nr_inodes=" +
-                   std::to_string(size_mib * vmproto::kVolumeEntriesPerMib))
-             .Context("the writable layer of " + path));
-  BH_TRY(MakeDir(upper));
-  BH_TRY(MakeDir(work));
-  struct stat root {};
-  if (stat(lower.c_str(), &root) != 0) return Error::FromErrno("reading " + lower);
-  if (chown(upper.c_str(), root.st_uid, root.st_gid) != 0 || chmod(upper.c_str(), root.st_mode & 07777) != 0) {
-    return Error::FromErrno("giving " + upper + " the owner and mode of the volume");
-  }
-  BH_TRY(Mount("overlay", path, "overlay", MS_NODEV | MS_NOSUID, WritableOverlayOptions(lower, upper, work))
-             .Context("the writable volume " + path));
-  return upper;
+  return MountImageOverlay(disk, layers + "/lower", layers + "/rw", path, MS_NODEV | MS_NOSUID,
+                           "mode=0755,size=" + std::to_string(size_mib) + "m,nr_inodes=" +
+                               std::to_string(size_mib * vmproto::kVolumeEntriesPerMib),
+                           kWritableOverlayOptions, "the writable volume " + path);
 }
 
 }  // namespace bulkhead::vminit

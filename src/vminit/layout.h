@@ -22,8 +22,6 @@ inline constexpr char kNewRoot[] = "/guest";
 inline constexpr char kStateDir[] = "/run/bulkhead";
 inline constexpr char kLowerDir[] = "/run/bulkhead/lower";
 inline constexpr char kScratchDir[] = "/run/bulkhead/rw";
-inline constexpr char kUpperDir[] = "/run/bulkhead/rw/upper";
-inline constexpr char kWorkDir[] = "/run/bulkhead/rw/work";
 inline constexpr char kRootDir[] = "/run/bulkhead/root";
 
 // Read-only volumes (bind mounts of host paths): each is an erofs image on a disk of its own
