@@ -20,6 +20,7 @@ ns=bh-vm
 sock=$work/c.sock
 start_s=$(date +%s)
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/engine_cases.sh"
 . "$(dirname "$0")/../lib/containerd_config.sh"
 
 containerd_config "$work" "$sock" >"$work/config.toml"
@@ -27,17 +28,8 @@ containerd --config "$work/config.toml" >"$work/containerd.log" 2>&1 &
 ctd_pid=$!
 
 ctr_() { timeout 120 ctr --address "$sock" -n "$ns" "$@"; }
-# cap COMMAND...: runs it, leaving RC, OUT (stdout) and ERR (stderr).
-cap() {
-  "$@" >"$work/out" 2>"$work/err" </dev/null
-  RC=$?
-  OUT=$(cat "$work/out")
-  ERR=$(cat "$work/err")
-}
-diag() { printf 'exit %s\nstdout: %s\nstderr: %s' "$RC" "$OUT" "$(echo "$ERR" | tail -5)"; }
 task_status() { ctr_ task ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}'; }
 task_is() { [ "$(task_status "$1")" = "$2" ]; }
-no_vmm_running() { ! ps -o pid,args 2>/dev/null | awk -v v="$vmm" '$2 == v {f = 1} END {exit !f}'; }
 # gone ID: no runtime state, cgroup or monitor left of it.
 gone() {
   [ ! -e "/run/containerd/runc/$ns/$1" ] && [ ! -e "/sys/fs/cgroup/$ns/$1" ] &&

@@ -17,6 +17,7 @@ vmm=$(dirname "$rt")/bulkhead-vmm
 work=$(mktemp -d "${TMPDIR:-/tmp}/bh-vm-pm.XXXXXX")
 start_s=$(date +%s)
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/engine_cases.sh"
 
 mkdir -p "$work/root" "$work/run" "$work/tmp"
 # podman's default rlimits (nofile and nproc 1048576) are set inside the guest, where they
@@ -27,14 +28,6 @@ pm() {
     --runtime "$rt" "$@"
 }
 run_() { pm run --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"; }
-cap() {
-  "$@" >"$work/out" 2>"$work/err" </dev/null
-  RC=$?
-  OUT=$(cat "$work/out")
-  ERR=$(cat "$work/err")
-}
-diag() { printf 'exit %s\nstdout: %s\nstderr: %s' "$RC" "$OUT" "$(echo "$ERR" | tail -5)"; }
-no_vmm_running() { ! ps -o pid,args 2>/dev/null | awk -v v="$vmm" '$2 == v {f = 1} END {exit !f}'; }
 host_release=$(uname -r)
 
 # --- run: output, exit status, the guest's own kernel, podman's own writable binds ----------

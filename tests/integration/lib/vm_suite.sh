@@ -45,8 +45,8 @@ vm_suite_setup() {
 # container engine's cases (tests/vmtier/*-in-host.sh) with the runtime in its default layout:
 # bulkhead-vm (a symlink to bulkhead) beside bulkhead-vmm, the guest kernel and initrd in
 # ../lib/bulkhead, no configuration file. Directly where this machine's KVM boots Linux,
-# else inside the test host, which gets VM_FILES, tests/lib/tap.sh, SCRIPT and the extra
-# arguments (the engine's binaries and files). Ends the script with the cases' verdict.
+# else inside the test host, which gets VM_FILES, tests/lib/engine_cases.sh, SCRIPT and the
+# extra arguments (the engine's binaries and files). Ends the script with the cases' verdict.
 vm_suite_run_engine() {
   local script=$1
   shift
@@ -64,6 +64,7 @@ vm_suite_run_engine() {
   # default, are made inside: the test host copies regular files.
   bash "$src/tools/test-host.sh" --mem 2048 --smp 2 --timeout 1200 --stall 300 \
     "${VM_FILES[@]}" "$@" --file "$src/$script:/bh/$script" \
+    --file "$src/tests/lib/engine_cases.sh:/bh/tests/lib/engine_cases.sh" \
     -- sh -c "ln -s bulkhead /bh/bin/bulkhead-vm && mkdir -p /bh/lib/bulkhead &&
               ln -s /bh/vmlinux /bh/initrd.img /bh/lib/bulkhead/ &&
               exec sh /bh/$script /bh/bin/bulkhead-vm /bh/rootfs"
