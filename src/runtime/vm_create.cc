@@ -103,8 +103,7 @@ Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o
     LogDebug("vm tier: volume " + volumes[i].source + " image " + volume_images[i].key + " " +
              OriginName(volume_images[i].origin));
     keep_fds.push_back(volume_images[i].fd.get());
-    volume_disks.push_back({volumes[i].serial, volume_images[i].fd.get(), volumes[i].writable,
-                            volumes[i].number, volumes[i].source, rc.volume_size_mib});
+    volume_disks.push_back({volumes[i], volume_images[i].fd.get()});
   }
 
   std::optional<jail::Cgroup> cgroup;
@@ -130,7 +129,7 @@ Result<CreatedContainer> CreateVm(const GlobalOptions& g, const CreateOptions& o
   }
   vmtier::MonitorPlan plan{rc.vmm,     rc.kernel,     rc.initrd, image.fd.get(),
                            kVmAgentSocket, kVmConsoleLog, size,    tty.valid(),
-                           std::move(volume_disks)};
+                           std::move(volume_disks), rc.volume_size_mib};
   BH_ASSIGN(pid_t monitor,
             SpawnMonitor(vmtier::MonitorArgs(plan), dir, keep_fds,
                          tty.valid() ? tty.get() : -1, [&](pid_t pid) -> Status {

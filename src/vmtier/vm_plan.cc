@@ -80,14 +80,14 @@ std::vector<std::string> MonitorArgs(const MonitorPlan& plan) {
           "--rng"};
   for (const VolumeDisk& v : plan.volumes) {
     args.push_back("--disk");
-    args.push_back("id=" + v.serial + ",path=/proc/self/fd/" + std::to_string(v.fd) + ",ro");
+    args.push_back("id=" + v.volume.serial + ",path=/proc/self/fd/" + std::to_string(v.fd) + ",ro");
   }
   for (const VolumeDisk& v : plan.volumes) {
-    if (!v.writable) continue;
+    if (!v.volume.writable) continue;
     // The path last: the monitor takes the rest of the flag as it is, commas and all.
     args.push_back("--writeback");
-    args.push_back("volume=" + std::to_string(v.number) + ",max_mib=" + std::to_string(v.size_mib) +
-                   ",path=" + v.source);
+    args.push_back("volume=" + std::to_string(v.volume.number) + ",max_mib=" +
+                   std::to_string(plan.volume_size_mib) + ",path=" + v.volume.source);
   }
   if (plan.tty) args.push_back("--agent-tty");
   return args;

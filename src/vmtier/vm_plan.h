@@ -33,15 +33,11 @@ Result<VmSize> SizeFromResources(const std::optional<oci::Resources>& resources,
 // join by path (bind mounts: PlanVolumes).
 Status CheckVmSupport(const oci::Config& config, int preserve_fds);
 
-// A volume's image as the monitor gets it: an inherited fd, the disk's serial; a writable
-// one also goes to the monitor as a write-back target (the source, its number, its bound).
+// A volume and its image as the monitor gets it, an inherited fd: a disk named by the
+// volume's serial, and for a writable one a write-back target (its number and source).
 struct VolumeDisk {
-  std::string serial;
+  Volume volume;
   int fd = -1;
-  bool writable = false;
-  uint32_t number = 0;
-  std::string source;
-  uint64_t size_mib = 0;
 };
 
 struct MonitorPlan {
@@ -54,6 +50,7 @@ struct MonitorPlan {
   VmSize size;
   bool tty = false;          // the monitor's stdio is the workload's terminal
   std::vector<VolumeDisk> volumes;  // read-only disks after the rootfs
+  uint64_t volume_size_mib = 0;     // what the monitor writes back to a writable volume, at most
 };
 
 // argv for bulkhead-vmm in agent mode; the rootfs image is the read-only disk "rootfs" and

@@ -93,7 +93,14 @@ TEST(MonitorArgs, AgentModeWithTheHeldImageAsRootfsDisk) {
       "--serial", "file:/run/b/x/console.log", "--agent-socket", "/run/b/x/agent.sock", "--rng"};
   EXPECT_EQ(MonitorArgs(p), want);
   p.tty = true;
-  p.volumes = {{"vol0", 9}, {"vol1", 10, true, 1, "/srv/a,b", 16}};
+  Volume ro, rw;
+  ro.serial = "vol0";
+  rw.serial = "vol1";
+  rw.writable = true;
+  rw.number = 1;
+  rw.source = "/srv/a,b";
+  p.volumes = {{ro, 9}, {rw, 10}};
+  p.volume_size_mib = 16;
   for (const char* a : {"--disk", "id=vol0,path=/proc/self/fd/9,ro", "--disk",
                         "id=vol1,path=/proc/self/fd/10,ro", "--writeback",
                         "volume=1,max_mib=16,path=/srv/a,b", "--agent-tty"}) {
